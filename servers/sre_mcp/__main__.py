@@ -1,0 +1,3 @@
+from sre_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""`sre-mcp-server`: serve over stdio (default) or streamable HTTP; `logs-import` loads JSON-lines logs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from sre_mcp import __version__
+from sre_mcp.config import add_arguments, from_args
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sre-mcp-server",
+        description="Composite SRE MCP server: Kubernetes, ClickHouse logs and runbook tools. "
+        "With no cluster configured it serves a fixture scenario (offline demo).",
+        epilog="Subcommand: sre-mcp-server logs-import --logs-db DIR FILE.jsonl",
+    )
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    p.add_argument("--list-scenarios", action="store_true", help="print the shipped scenarios and exit")
+    p.add_argument("--version", action="version", version=f"sre-mcp-server {__version__}")
+    add_arguments(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "logs-import":
+        from sre_mcp.logs_import import main as import_main
+
+        return import_main(argv[1:])
+    args = _serve_parser().parse_args(argv)
+    if args.list_scenarios:
+        from sre_mcp.scenarios.loader import load_scenario, list_shipped
+
+        for name in list_shipped():
+            print(f"{name:24} {load_scenario(name).title}")
+        return 0
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # stdout is the protocol channel on stdio: every diagnostic goes to stderr.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sre_mcp.scenarios.loader import ScenarioError
+    from sre_mcp.server import build_server
+
+    try:
+        config = from_args(args)
+        server, rt = build_server(config)
+    except ScenarioError as exc:
+        print(f"sre-mcp-server: {exc}", file=sys.stderr)
+        return 2
+    if args.transport == "http":
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"sre-mcp-server: serving on {args.host}: reachable beyond this machine", file=sys.stderr)
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run("stdio")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Server configuration: flags, then environment (SRE_*), then a YAML config file.
+
+Switching a backend is configuration, never code: `--kubeconfig` swaps the fixture
+cluster for a real one, `--clickhouse-url` the embedded log store for a server,
+`--prometheus-url` the fixture metrics for PromQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+
+APP = "sre-console"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("SRE_STATE_DIR") or platformdirs.user_state_dir(APP))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SRE_CACHE_DIR") or platformdirs.user_cache_dir(APP))
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("SRE_CONFIG_DIR") or platformdirs.user_config_dir(APP))
+
+
+@dataclass
+class ServerConfig:
+    scenario: str | None = None          # name or path; None with no real backend → the reference incident
+    namespaces: list[str] = field(default_factory=list)  # extra allowed namespaces
+    audit_log: Path | None = None
+    runbooks: list[Path] = field(default_factory=list)   # user runbook folders, added to the shipped ones
+    rag: bool = True
+    chroma_dir: Path | None = None
+    chroma_url: str | None = None
+    logs_db: Path | None = None
+    clickhouse_url: str | None = None
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    prometheus_url: str | None = None
+    prometheus_queries: dict[str, str] = field(default_factory=dict)
+    services: list[dict[str, Any]] = field(default_factory=list)  # service catalogue for a real cluster
+    allow_writes: bool = False
+    role: str | None = None
+    roles_file: Path | None = None
+    rate_limits: dict[str, float] = field(default_factory=dict)  # calls per minute, per tool ("*" default)
+    call_timeout: float = 10.0
+    max_result_bytes: int = 256_000
+    pagerduty_routing_key: str | None = None
+    pagerduty_url: str | None = None
+
+    @property
+    def demo(self) -> bool:
+        """The cluster is a scenario when no real one is configured."""
+        return not (self.kubeconfig or self.in_cluster)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("backends")
+    g.add_argument("--scenario", help="fixture scenario: a shipped name or a folder path (default: payments-incident)")
+    g.add_argument("--kubeconfig", type=Path, help="use a real cluster through this kubeconfig (read-only)")
+    g.add_argument("--context", help="kubeconfig context")
+    g.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
+    g.add_argument("--namespaces", help="comma-separated namespaces to allow in addition to the defaults")
+    g.add_argument("--logs-db", type=Path, help="embedded ClickHouse (chdb) data directory")
+    g.add_argument("--clickhouse-url", help="ClickHouse server, e.g. http://user:pass@host:8123/default")
+    g.add_argument("--prometheus-url", help="Prometheus base URL for health metrics and alerts")
+    g.add_argument("--runbooks", type=Path, action="append", help="extra runbook folder (repeatable)")
+    g.add_argument("--no-rag", action="store_true", help="keyword runbook search only (no embedding model)")
+    g.add_argument("--chroma-dir", type=Path, help="persistent vector index directory")
+    g.add_argument("--chroma-url", help="a Chroma server instead of the embedded index")
+    s = p.add_argument_group("safety")
+    s.add_argument("--audit-log", type=Path, help="JSON-lines audit log (default: under the user state dir)")
+    s.add_argument("--allow-writes", action="store_true", help="offer write tools (scale, restart, rollback, page)")
+    s.add_argument("--role", help="role from the roles file (viewer, operator, admin)")
+    s.add_argument("--roles-file", type=Path, help="YAML roles file")
+    s.add_argument("--call-timeout", type=float, help="seconds before a tool call fails (default 10)")
+    p.add_argument("--config", type=Path, help="YAML config file (default: <config dir>/server.yaml)")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"SRE_{name.upper()}")
+    return value if value else None
+
+
+def from_args(args: argparse.Namespace) -> ServerConfig:
+    """Flags win over environment, environment over the config file."""
+    cfg_path = args.config or (config_dir() / "server.yaml")
+    file_cfg: dict[str, Any] = {}
+    if cfg_path and Path(cfg_path).is_file():
+        loaded = yaml.safe_load(Path(cfg_path).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise SystemExit(f"{cfg_path}: expected a mapping of settings")
+        file_cfg = {k.replace("-", "_"): v for k, v in loaded.items()}
+    known = {f.name for f in fields(ServerConfig)}
+    unknown = set(file_cfg) - known
+    if unknown:
+        raise SystemExit(f"{cfg_path}: unknown settings {', '.join(sorted(unknown))}")
+    cfg = ServerConfig(**{k: v for k, v in file_cfg.items()})
+    for name in ("scenario", "context", "clickhouse_url", "prometheus_url", "chroma_url", "role", "pagerduty_routing_key", "pagerduty_url"):
+        value = getattr(args, name, None) or _env(name)
+        if value:
+            setattr(cfg, name, value)
+    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file"):
+        value = getattr(args, name, None) or _env(name)
+        if value:
+            setattr(cfg, name, Path(value).expanduser())
+    ns = getattr(args, "namespaces", None) or _env("namespaces")
+    if ns:
+        cfg.namespaces = [n.strip() for n in ns.split(",") if n.strip()]
+    if getattr(args, "runbooks", None):
+        cfg.runbooks = [Path(p) for p in args.runbooks]
+    elif _env("runbooks"):
+        cfg.runbooks = [Path(p) for p in _env("runbooks").split(os.pathsep)]
+    cfg.runbooks = [Path(p).expanduser() for p in cfg.runbooks]
+    if getattr(args, "no_rag", False) or os.environ.get("SRE_NO_RAG") == "1":
+        cfg.rag = False
+    if getattr(args, "allow_writes", False) or os.environ.get("SRE_ALLOW_WRITES") == "1":
+        cfg.allow_writes = True
+    if getattr(args, "in_cluster", False):
+        cfg.in_cluster = True
+    if getattr(args, "call_timeout", None):
+        cfg.call_timeout = float(args.call_timeout)
+    if isinstance(cfg.audit_log, str):
+        cfg.audit_log = Path(cfg.audit_log)
+    if cfg.audit_log is None:
+        cfg.audit_log = state_dir() / "audit.jsonl"
+    return cfg

@@ -1,0 +1,219 @@
+"""The server's runtime: configuration, backends, catalogues, and what is warming up.
+
+Start-up must answer `initialize` and `tools/list` at once, so everything slow
+(chdb, the Kubernetes client, the embedding model) is created on first use or on a
+background thread, and the first tool that needs it waits for it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from sre_mcp.backends.base import BackendError, ClusterBackend, DeployHistoryBackend, LogsBackend, MetricsBackend
+from sre_mcp.config import ServerConfig, cache_dir
+from sre_mcp.errors import ToolFailure
+from sre_mcp.scenarios.loader import Scenario, Service, load_scenario
+
+log = logging.getLogger("sre_mcp")
+T = TypeVar("T")
+SHIPPED_RUNBOOKS = Path(__file__).resolve().parent / "runbooks"
+
+
+class Lazy:
+    """A value built once on a background thread; users wait for it."""
+
+    def __init__(self, name: str, build: Callable[[], Any]):
+        self.name = name
+        self._build = build
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> "Lazy":
+        with self._lock:
+            if self._started:
+                return self
+            self._started = True
+        threading.Thread(target=self._run, name=f"warm-{self.name}", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._value = self._build()
+        except BaseException as exc:  # reported to every caller, never lost
+            log.exception("%s failed to start", self.name)
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set() and self._error is None
+
+    def get(self, timeout: float | None = None) -> Any:
+        self.start()
+        if not self._done.wait(timeout):
+            raise BackendError(f"{self.name} is still starting", hint="try again in a few seconds")
+        if self._error is not None:
+            raise BackendError(f"{self.name} is unavailable: {str(self._error)[:300]}")
+        return self._value
+
+
+class Runtime:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.scenario: Scenario | None = None
+        if config.demo or config.scenario:
+            self.scenario = load_scenario(config.scenario)
+        self.cluster: ClusterBackend = self._make_cluster()
+        self.metrics: MetricsBackend = self._make_metrics()
+        self.deploys: DeployHistoryBackend = self._make_deploys()
+        self._logs = Lazy("log store", self._make_logs)
+        self.allowed_namespaces: list[str] = list(dict.fromkeys(self.cluster.default_namespaces() + list(config.namespaces)))
+        self._services_cache: list[Service] | None = None
+        self.runbooks = self._make_runbooks()
+        self.audit = None  # set by server.build_server
+        self.extra: dict[str, Any] = {}
+
+    # backends ------------------------------------------------------------
+    def _make_cluster(self) -> ClusterBackend:
+        if not self.config.demo:
+            from sre_mcp.backends.kubernetes import KubernetesCluster
+
+            return KubernetesCluster(
+                kubeconfig=self.config.kubeconfig,
+                context=self.config.context,
+                in_cluster=self.config.in_cluster,
+                timeout=min(self.config.call_timeout, 10.0),
+            )
+        from sre_mcp.backends.fixture import FixtureCluster
+
+        assert self.scenario is not None
+        return FixtureCluster(self.scenario)
+
+    def _make_metrics(self) -> MetricsBackend:
+        if self.config.prometheus_url:
+            from sre_mcp.backends.prometheus import PrometheusMetrics
+
+            return PrometheusMetrics(self.config.prometheus_url, queries=self.config.prometheus_queries)
+        if self.scenario is not None:
+            from sre_mcp.backends.fixture import FixtureMetrics
+
+            return FixtureMetrics(self.scenario)
+        from sre_mcp.backends.kubernetes import NoMetrics
+
+        return NoMetrics()
+
+    def _make_deploys(self) -> DeployHistoryBackend:
+        if self.scenario is not None and self.config.demo:
+            from sre_mcp.backends.fixture import FixtureDeploys
+
+            return FixtureDeploys(self.scenario)
+        from sre_mcp.backends.kubernetes import KubernetesDeploys
+
+        return KubernetesDeploys(self.cluster, self.services)
+
+    def _make_logs(self) -> LogsBackend:
+        if self.config.clickhouse_url:
+            from sre_mcp.backends.clickhouse import ClickHouseServerLogs
+
+            return ClickHouseServerLogs(self.config.clickhouse_url)
+        from sre_mcp.backends.clickhouse import ChdbLogs
+
+        data_dir = self.config.logs_db or _process_logs_dir()
+        if self.scenario is None:
+            return ChdbLogs(data_dir)
+        # A scenario gets its own database, reloaded with fresh relative times at
+        # every start, beside whatever `logs-import` put in the default one.
+        store = ChdbLogs(data_dir, database=f"scenario_{self.scenario.name}")
+        store.replace_source(f"scenario:{self.scenario.name}", self.scenario.logs, self.scenario.slow_queries)
+        return store
+
+    def _make_runbooks(self):
+        from sre_mcp.rag.index import RunbookIndex
+
+        dirs = [SHIPPED_RUNBOOKS, *self.config.runbooks]
+        return RunbookIndex(
+            dirs,
+            persist_dir=self.config.chroma_dir,
+            chroma_url=self.config.chroma_url,
+            use_embeddings=self.config.rag,
+        )
+
+    @property
+    def logs(self) -> LogsBackend:
+        return self._logs.get(timeout=60)
+
+    def start_background(self) -> None:
+        """Warm what is slow without delaying `initialize`."""
+        self._logs.start()
+        if self.config.rag:
+            self.runbooks.start_background_warmup()
+
+    # catalogues ------------------------------------------------------------
+    def services(self) -> list[Service]:
+        if self.scenario is not None and self.config.demo:
+            return list(self.scenario.services)
+        if self.config.services:
+            return [Service(**s) for s in self.config.services]
+        if self._services_cache is None:
+            found = []
+            for ns in self.allowed_namespaces:
+                try:
+                    deps = self.cluster.list_deployments(ns)
+                except BackendError:
+                    continue
+                for d in deps:
+                    meta = d.get("metadata") or {}
+                    found.append(Service(name=meta.get("name"), namespace=ns, deployment=meta.get("name"), team=(meta.get("labels") or {}).get("team", "unknown")))
+            self._services_cache = found
+        return list(self._services_cache)
+
+    def service(self, name: str) -> Service:
+        services = self.services()
+        for s in services:
+            if s.name == name:
+                return s
+        raise ToolFailure(
+            f"unknown service {name!r}",
+            hint="known services: " + ", ".join(sorted(s.name for s in services)),
+        )
+
+    def check_namespace(self, namespace: str) -> str:
+        if namespace not in self.allowed_namespaces:
+            raise ToolFailure(
+                f"namespace {namespace!r} is not allowed",
+                hint="allowed namespaces: " + ", ".join(self.allowed_namespaces),
+            )
+        return namespace
+
+    # running blocking backend work ------------------------------------------
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking backend work on a worker thread. A hung backend is abandoned
+        when the call's deadline passes, so the event loop (and every other tool) keeps going."""
+        return await anyio.to_thread.run_sync(lambda: fn(*args), abandon_on_cancel=True)
+
+
+_PROCESS_LOGS_DIR: Path | None = None
+
+
+def _process_logs_dir() -> Path:
+    """One private embedded store per process (chdb binds a process to one directory)."""
+    global _PROCESS_LOGS_DIR
+    if _PROCESS_LOGS_DIR is None:
+        base = cache_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        _PROCESS_LOGS_DIR = Path(tempfile.mkdtemp(prefix="sre-logs-", dir=base))
+        atexit.register(shutil.rmtree, _PROCESS_LOGS_DIR, True)
+    return _PROCESS_LOGS_DIR

@@ -1,0 +1,434 @@
+"""Read a scenario folder (format: README.md beside this file) into backend data.
+
+The pods, deployments and events come out as Kubernetes API objects (the JSON the
+API server returns), so the fixture cluster and a real cluster go through the same
+status-derivation and describe code. Logs come out as rows for the ClickHouse
+tables. Errors name the file and the entry, so a user writing a scenario can fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sre_mcp.timeutil import iso, iso_ms, now_utc, parse_relative
+
+SHIPPED_DIR = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = "payments-incident"
+_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LOG_TS = re.compile(r"\{T(-[0-9dhms]+|now)\}")
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+class ScenarioError(ValueError):
+    """A scenario folder that does not follow the documented format."""
+
+
+@dataclass
+class Service:
+    name: str
+    namespace: str
+    deployment: str
+    team: str = "unknown"
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: Path
+    title: str
+    description: str
+    namespaces: list[str]
+    services: list[Service]
+    loaded_at: datetime
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    pod_logs: dict[tuple[str, str, bool], str] = field(default_factory=dict)  # (ns, pod, previous)
+    pod_usage: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    slow_queries: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deploys: list[dict[str, Any]] = field(default_factory=list)
+    answer: dict[str, Any] | None = None
+    content_hash: str = ""
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+
+def list_shipped() -> list[str]:
+    return sorted(
+        p.name for p in SHIPPED_DIR.iterdir() if p.is_dir() and (p / "scenario.yaml").is_file()
+    )
+
+
+def resolve(name_or_path: str | Path | None) -> Path:
+    """A shipped scenario's name, or a path to any folder in the format."""
+    if not name_or_path:
+        name_or_path = DEFAULT_SCENARIO
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_dir():
+        folder = candidate
+    elif (SHIPPED_DIR / str(name_or_path)).is_dir():
+        folder = SHIPPED_DIR / str(name_or_path)
+    else:
+        raise ScenarioError(
+            f"unknown scenario {str(name_or_path)!r}: give a folder path or one of {', '.join(list_shipped())}"
+        )
+    if not (folder / "scenario.yaml").is_file():
+        raise ScenarioError(f"{folder} has no scenario.yaml (see the scenario format in scenarios/README.md)")
+    return folder.resolve()
+
+
+def _yaml(folder: Path, name: str, default: Any) -> Any:
+    path = folder / name
+    if not path.is_file():
+        return default
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    return default if data is None else data
+
+
+def _jsonl(folder: Path, name: str) -> list[dict[str, Any]]:
+    path = folder / name
+    if not path.is_file():
+        return []
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"{path}:{n}: not valid JSON: {exc.msg}") from None
+        if not isinstance(row, dict):
+            raise ScenarioError(f"{path}:{n}: expected a JSON object")
+        rows.append(row)
+    return rows
+
+
+def _hash_folder(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "answer" not in path.name:
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class _Ctx:
+    def __init__(self, folder: Path, now: datetime):
+        self.folder = folder
+        self.now = now
+
+    def at(self, value: Any, where: str) -> datetime:
+        try:
+            return self.now + parse_relative(value)
+        except ValueError as exc:
+            raise ScenarioError(f"{self.folder.name}/{where}: {exc}") from None
+
+    def name(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or len(value) > 253 or not _DNS1123.match(value):
+            raise ScenarioError(f"{self.folder.name}/{where}: {value!r} is not a valid Kubernetes name")
+        return value
+
+
+def _uid(*parts: str) -> str:
+    d = hashlib.md5("/".join(parts).encode()).hexdigest()
+    return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+
+
+def _state(ctx: _Ctx, state: dict | None, where: str) -> dict[str, Any]:
+    if not state:
+        return {}
+    if not isinstance(state, dict) or len(state) != 1:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: a state has exactly one of running, waiting, terminated")
+    kind, body = next(iter(state.items()))
+    body = body or {}
+    if kind == "running":
+        return {"running": {"startedAt": iso(ctx.at(body.get("started", "-1h"), where))}}
+    if kind == "waiting":
+        return {"waiting": {k: v for k, v in {"reason": body.get("reason"), "message": body.get("message")}.items() if v}}
+    if kind == "terminated":
+        out: dict[str, Any] = {"exitCode": int(body.get("exit_code", 0))}
+        for key in ("reason", "message"):
+            if body.get(key):
+                out[key] = body[key]
+        if "started" in body:
+            out["startedAt"] = iso(ctx.at(body["started"], where))
+        if "finished" in body:
+            out["finishedAt"] = iso(ctx.at(body["finished"], where))
+        return {"terminated": out}
+    raise ScenarioError(f"{ctx.folder.name}/{where}: unknown container state {kind!r}")
+
+
+def _probe(spec: dict | None) -> dict[str, Any] | None:
+    if not spec:
+        return None
+    probe: dict[str, Any] = {}
+    if "http" in spec:
+        probe["httpGet"] = {"path": spec["http"], "port": spec.get("port", 8080), "scheme": "HTTP"}
+    elif "tcp" in spec:
+        probe["tcpSocket"] = {"port": spec["tcp"]}
+    elif "exec" in spec:
+        probe["exec"] = {"command": list(spec["exec"])}
+    probe["initialDelaySeconds"] = int(spec.get("delay", 0))
+    probe["periodSeconds"] = int(spec.get("period", 10))
+    probe["timeoutSeconds"] = int(spec.get("timeout", 1))
+    probe["failureThreshold"] = int(spec.get("failure_threshold", 3))
+    probe["successThreshold"] = 1
+    return probe
+
+
+def _pod(ctx: _Ctx, raw: dict, i: int, deploy_hash: dict[str, str]) -> dict[str, Any]:
+    where = f"pods.yaml[{i}]"
+    name = ctx.name(raw.get("name"), where)
+    ns = ctx.name(raw.get("namespace"), where)
+    service = raw.get("service") or name.rsplit("-", 1)[0]
+    created = ctx.at(raw.get("created", "-1d"), where)
+    containers, statuses = [], []
+    for j, c in enumerate(raw.get("containers") or []):
+        cw = f"{where}.containers[{j}]"
+        cname = ctx.name(c.get("name"), cw)
+        spec: dict[str, Any] = {"name": cname, "image": c.get("image", "unknown:latest")}
+        if c.get("resources"):
+            spec["resources"] = c["resources"]
+        if c.get("env"):
+            spec["env"] = [{"name": k, "value": str(v)} for k, v in c["env"].items()]
+        for key, api_key in (("liveness", "livenessProbe"), ("readiness", "readinessProbe")):
+            probe = _probe(c.get(key))
+            if probe:
+                spec[api_key] = probe
+        if c.get("ports"):
+            spec["ports"] = [{"containerPort": int(p)} for p in c["ports"]]
+        containers.append(spec)
+        statuses.append(
+            {
+                "name": cname,
+                "image": spec["image"],
+                "imageID": "",
+                "ready": bool(c.get("ready", True)),
+                "started": bool(c.get("ready", True)),
+                "restartCount": int(c.get("restarts", 0)),
+                "state": _state(ctx, c.get("state") or {"running": {"started": raw.get("created", "-1d")}}, cw + ".state"),
+                "lastState": _state(ctx, c.get("last_state"), cw + ".last_state"),
+            }
+        )
+    if not containers:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: pod {name} has no containers")
+    phase = raw.get("phase") or "Running"
+    all_ready = all(s["ready"] for s in statuses)
+    conditions = raw.get("conditions") or {"Ready": all_ready and phase == "Running"}
+    pod_template_hash = deploy_hash.get(f"{ns}/{service}", hashlib.md5(service.encode()).hexdigest()[:9])
+    status: dict[str, Any] = {
+        "phase": phase,
+        "hostIP": "10.0.0." + str(10 + (sum(map(ord, raw.get("node", ""))) % 200)),
+        "podIP": raw.get("ip", "10.42.0." + str(2 + i)),
+        "startTime": iso(created),
+        "conditions": [
+            {"type": t, "status": "True" if v else "False", "lastTransitionTime": iso(created)}
+            for t, v in {"Initialized": True, "Ready": conditions.get("Ready", all_ready), "ContainersReady": all_ready, "PodScheduled": True, **{k: v for k, v in conditions.items() if k != "Ready"}}.items()
+        ],
+        "containerStatuses": statuses,
+        "qosClass": "Burstable",
+    }
+    if raw.get("reason"):
+        status["reason"] = raw["reason"]
+    if raw.get("message"):
+        status["message"] = raw["message"]
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": ns,
+        "uid": _uid(ns, name),
+        "creationTimestamp": iso(created),
+        "labels": {"app": service, "pod-template-hash": pod_template_hash},
+        "ownerReferences": [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{service}-{pod_template_hash}", "controller": True, "uid": _uid(ns, service, "rs")}
+        ],
+    }
+    if raw.get("deletion"):
+        meta["deletionTimestamp"] = iso(ctx.at(raw["deletion"], where))
+    spec_out: dict[str, Any] = {"containers": containers, "restartPolicy": "Always", "serviceAccountName": "default"}
+    if raw.get("node"):
+        spec_out["nodeName"] = raw["node"]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec_out, "status": status}
+
+
+def _deployment(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
+    where = f"deployments.yaml[{i}]"
+    name = ctx.name(raw.get("name"), where)
+    ns = ctx.name(raw.get("namespace"), where)
+    service = raw.get("service") or name
+    replicas = int(raw.get("replicas", 1))
+    image = raw.get("image", "unknown:latest")
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": _uid(ns, name, "deploy"),
+            "creationTimestamp": iso(ctx.at(raw.get("created", "-30d"), where)),
+            "labels": {"app": service},
+            "annotations": {"deployment.kubernetes.io/revision": str(raw.get("revision", 1))},
+            "generation": int(raw.get("revision", 1)),
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": service}},
+            "template": {
+                "metadata": {"labels": {"app": service}},
+                "spec": {"containers": [{"name": raw.get("container", service), "image": image}]},
+            },
+            "strategy": {"type": "RollingUpdate"},
+        },
+        "status": {
+            "replicas": replicas,
+            "readyReplicas": int(raw.get("ready", replicas)),
+            "availableReplicas": int(raw.get("available", raw.get("ready", replicas))),
+            "updatedReplicas": int(raw.get("updated", replicas)),
+            "observedGeneration": int(raw.get("revision", 1)),
+        },
+    }
+
+
+def _event(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
+    where = f"events.yaml[{i}]"
+    ns = ctx.name(raw.get("namespace"), where)
+    obj = str(raw.get("object", ""))
+    if "/" not in obj:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: object must be kind/name, e.g. pod/payment-gw-def34")
+    kind, obj_name = obj.split("/", 1)
+    kinds = {"pod": "Pod", "deployment": "Deployment", "node": "Node", "replicaset": "ReplicaSet", "service": "Service", "certificate": "Certificate", "job": "Job", "ingress": "Ingress", "horizontalpodautoscaler": "HorizontalPodAutoscaler", "configmap": "ConfigMap"}
+    etype = raw.get("type", "Normal")
+    if etype not in ("Normal", "Warning"):
+        raise ScenarioError(f"{ctx.folder.name}/{where}: type must be Normal or Warning, not {etype!r}")
+    last = ctx.at(raw.get("at", "now"), where)
+    first = ctx.at(raw["first"], where) if "first" in raw else last
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{obj_name}.{i:04x}", "namespace": ns, "uid": _uid(ns, obj, str(i))},
+        "involvedObject": {"kind": kinds.get(kind.lower(), kind), "name": obj_name, "namespace": ns},
+        "reason": raw.get("reason", ""),
+        "message": raw.get("message", ""),
+        "type": etype,
+        "count": int(raw.get("count", 1)),
+        "firstTimestamp": iso(first),
+        "lastTimestamp": iso(last),
+        "source": {"component": raw.get("source", "kubelet")},
+    }
+
+
+def _log_row(ctx: _Ctx, raw: dict, where: str) -> dict[str, Any]:
+    level = str(raw.get("level", "INFO")).upper()
+    if level == "WARNING":
+        level = "WARN"
+    if level not in LEVELS:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: level must be one of {', '.join(LEVELS)}")
+    for key in ("service", "message"):
+        if not raw.get(key):
+            raise ScenarioError(f"{ctx.folder.name}/{where}: missing {key}")
+    return {
+        "timestamp": ctx.at(raw.get("at", "now"), where),
+        "service": str(raw["service"]),
+        "level": level,
+        "host": str(raw.get("host", "")),
+        "message": str(raw["message"]),
+        "trace_id": str(raw.get("trace_id") or ""),
+        "duration_ms": float(raw.get("duration_ms") or 0),
+    }
+
+
+def load_scenario(name_or_path: str | Path | None = None, now: datetime | None = None) -> Scenario:
+    folder = resolve(name_or_path)
+    ctx = _Ctx(folder, now or now_utc())
+    meta = _yaml(folder, "scenario.yaml", {})
+    if not isinstance(meta, dict):
+        raise ScenarioError(f"{folder}/scenario.yaml: expected a mapping")
+    services = []
+    for i, s in enumerate(meta.get("services") or []):
+        where = f"scenario.yaml services[{i}]"
+        services.append(
+            Service(
+                name=ctx.name(s.get("name"), where),
+                namespace=ctx.name(s.get("namespace"), where),
+                deployment=ctx.name(s.get("deployment", s.get("name")), where),
+                team=str(s.get("team", "unknown")),
+            )
+        )
+    namespaces = [ctx.name(n, "scenario.yaml namespaces") for n in meta.get("namespaces") or []]
+    for s in services:
+        if s.namespace not in namespaces:
+            namespaces.append(s.namespace)
+    sc = Scenario(
+        name=folder.name,
+        path=folder,
+        title=str(meta.get("title", folder.name)),
+        description=str(meta.get("description", "")),
+        namespaces=namespaces,
+        services=services,
+        loaded_at=ctx.now,
+        content_hash=_hash_folder(folder),
+    )
+    deployments_raw = _yaml(folder, "deployments.yaml", [])
+    sc.deployments = [_deployment(ctx, d, i) for i, d in enumerate(deployments_raw)]
+    hashes = {
+        f"{d['metadata']['namespace']}/{d['metadata']['labels']['app']}": hashlib.md5(
+            (d["metadata"]["name"] + d["metadata"]["annotations"]["deployment.kubernetes.io/revision"]).encode()
+        ).hexdigest()[:9]
+        for d in sc.deployments
+    }
+    for i, raw in enumerate(_yaml(folder, "pods.yaml", [])):
+        pod = _pod(ctx, raw, i, hashes)
+        sc.pods.append(pod)
+        if raw.get("usage"):
+            sc.pod_usage[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = {
+                "cpu": str(raw["usage"].get("cpu", "")),
+                "memory": str(raw["usage"].get("memory", "")),
+            }
+    sc.events = [_event(ctx, e, i) for i, e in enumerate(_yaml(folder, "events.yaml", []))]
+    pods_by_name = {p["metadata"]["name"]: p["metadata"]["namespace"] for p in sc.pods}
+    logs_dir = folder / "pod_logs"
+    if logs_dir.is_dir():
+        for path in sorted(logs_dir.glob("*.log")):
+            previous = path.name.endswith(".previous.log")
+            pod_name = path.name[: -len(".previous.log")] if previous else path.stem
+            if pod_name not in pods_by_name:
+                raise ScenarioError(f"{folder.name}/pod_logs/{path.name}: no pod named {pod_name} in pods.yaml")
+            text = _LOG_TS.sub(lambda m: iso_ms(ctx.at(m.group(1), f"pod_logs/{path.name}")), path.read_text(encoding="utf-8"))
+            sc.pod_logs[(pods_by_name[pod_name], pod_name, previous)] = text
+    sc.logs = [_log_row(ctx, r, f"logs.jsonl:{i + 1}") for i, r in enumerate(_jsonl(folder, "logs.jsonl"))]
+    for i, r in enumerate(_jsonl(folder, "slow_queries.jsonl")):
+        where = f"slow_queries.jsonl:{i + 1}"
+        sc.slow_queries.append(
+            {
+                "timestamp": ctx.at(r.get("at", "now"), where),
+                "service": str(r.get("service", "")),
+                "database": str(r.get("database", "")),
+                "duration_ms": float(r.get("duration_ms", 0)),
+                "rows_examined": int(r.get("rows_examined", 0)),
+                "query": str(r.get("query", "")),
+            }
+        )
+    metrics = _yaml(folder, "metrics.yaml", {})
+    for svc, m in metrics.items():
+        alerts = []
+        for a in (m or {}).get("alerts") or []:
+            alerts.append({**a, "since": iso(ctx.at(a.get("since", "now"), f"metrics.yaml {svc}"))})
+        sc.metrics[svc] = {**(m or {}), "alerts": alerts}
+    for i, d in enumerate(_yaml(folder, "deploys.yaml", [])):
+        sc.deploys.append({**d, "at": iso(ctx.at(d.get("at", "now"), f"deploys.yaml[{i}]"))})
+    answer = _yaml(folder, "answer.yaml", None)
+    sc.answer = answer if isinstance(answer, dict) else None
+    return sc

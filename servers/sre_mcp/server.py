@@ -1,0 +1,155 @@
+"""Builds the composite SRE MCP server: tools, prompts, resources and middleware."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
+from mcp.server.mcpserver.resources import FunctionResource
+
+from sre_mcp import __version__, prompts
+from sre_mcp.config import ServerConfig
+from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap
+from sre_mcp.runtime import Runtime
+from sre_mcp.security.audit import AuditLog
+from sre_mcp.tools import toolset_methods
+from sre_mcp.tools.deploys import DeployTools
+from sre_mcp.tools.health import HealthTools
+from sre_mcp.tools.investigate import InvestigateTools
+from sre_mcp.tools.k8s import ClusterTools
+from sre_mcp.tools.logs import LogTools
+from sre_mcp.tools.runbooks import RunbookTools
+
+log = logging.getLogger("sre_mcp")
+
+INSTRUCTIONS = """\
+SRE tools for one environment: Kubernetes (pods, logs, describe, deployments, events),
+application logs in ClickHouse (search, error counts, slow queries, transaction traces),
+service health (error rate, p99, alerts, readiness), deploy history, and the team's runbooks.
+Start with list_services / check_service_health, or investigate_service for a first pass.
+When a result shows known trouble (OOMKilled, timeouts, ...), it carries `related_runbooks`.
+Prompts: investigate-service, trace-transaction, pre-deploy-check, daily-health-report."""
+
+
+class AugmentFilter:
+    """Attach the relevant runbook sections to results that show known trouble.
+    Never waits for the embedder: until it is warm, results go out as they are."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self._augmenter = None
+
+    def __call__(self, tool: str, arguments: dict[str, Any], result: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
+        from sre_mcp.rag.augment import Augmenter
+
+        if self._augmenter is None:
+            self._augmenter = Augmenter(self.rt.runbooks)
+        if tool not in self._augmenter.applies_to or "error" in result or not self.rt.runbooks.ready:
+            return result
+        out = self._augmenter.augment(tool, result)
+        if "related_runbooks" in out:
+            notes["augmented"] = [r["runbook_id"] for r in out["related_runbooks"].get("runbooks", [])]
+        return out
+
+
+def build_server(config: ServerConfig, start_background: bool = True) -> tuple[MCPServer, Runtime]:
+    rt = Runtime(config)
+    audit = AuditLog(config.audit_log)
+    rt.audit = audit
+
+    health = HealthTools(rt)
+    deploys = DeployTools(rt)
+    toolsets: list[object] = [
+        health,
+        ClusterTools(rt),
+        LogTools(rt),
+        deploys,
+        RunbookTools(rt),
+        InvestigateTools(rt, health, deploys),
+    ]
+    policies: list[Any] = []
+    filters: list[Any] = [AugmentFilter(rt)]
+    argument_filter = None
+    # Safety layer (issue 7): roles, rate limits, confirmation tokens, redaction, write tools.
+    try:
+        from sre_mcp.security import setup as security_setup
+    except ImportError:
+        security_setup = None
+    if security_setup is not None:
+        extra = security_setup.configure(rt, toolsets)
+        toolsets += extra.get("toolsets", [])
+        policies += extra.get("policies", [])
+        filters += extra.get("filters", [])
+        argument_filter = extra.get("argument_filter")
+    filters.append(SizeCap(config.max_result_bytes))
+
+    mcp: MCPServer[Any] = MCPServer(
+        "sre-mcp-server",
+        title="SRE MCP server",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+        middleware=[],
+    )
+    offered: set[str] | None = rt.extra.get("offered_tools")
+    for toolset in toolsets:
+        for name, fn, spec in toolset_methods(toolset):
+            if spec.write and not config.allow_writes:
+                continue
+            if offered is not None and name not in offered:
+                continue  # the role cannot use it: not offered at all
+            mcp.add_tool(fn, name=name, title=spec.title, annotations=spec.annotations(), structured_output=True)
+
+    def schema_for(name: str) -> dict[str, Any] | None:
+        tool = mcp._tool_manager.get_tool(name)
+        return None if tool is None else tool.parameters
+
+    mcp.middleware.append(AuditMiddleware(audit, on_call=rt.extra.get("on_call")))
+    mcp.middleware.append(GuardMiddleware(schema_for, config.call_timeout, policies, filters, argument_filter))
+
+    for spec in prompts.PROMPTS:
+        mcp.add_prompt(
+            Prompt(
+                name=spec.name,
+                title=spec.title,
+                description=spec.description,
+                arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in spec.arguments],
+                fn=_prompt_fn(spec),
+            )
+        )
+
+    for rb in rt.runbooks.runbooks():
+        rid = rb["id"]
+        mcp.add_resource(
+            FunctionResource(
+                uri=f"runbook://{rid}",
+                name=f"{rb['title']} ({rid})",
+                title=rb["title"],
+                description=f"Runbook · team {rb['team']} · tags: {', '.join(rb.get('tags') or [])}",
+                mime_type="text/markdown",
+                fn=(lambda rid=rid: rt.runbooks.get(rid) or ""),
+            )
+        )
+
+    @mcp.resource("runbook://{runbook_id}", name="runbook", title="Runbook by id", mime_type="text/markdown")
+    def runbook_template(runbook_id: str) -> str:
+        """A runbook's Markdown by id (ids: see resources/list or search_runbooks)."""
+        from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+
+        text = rt.runbooks.get(runbook_id)
+        if text is None:
+            raise ResourceNotFoundError(f"no runbook {runbook_id!r}")
+        return text
+
+    if start_background:
+        rt.start_background()
+    return mcp, rt
+
+
+def _prompt_fn(spec: prompts.PromptSpec):
+    def render(**kwargs: Any) -> list[UserMessage]:
+        return [UserMessage(spec.render(kwargs))]
+
+    return render

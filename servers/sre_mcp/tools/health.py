@@ -1,0 +1,113 @@
+"""Service health: metrics, alerts and rollout state combined into one verdict."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from sre_mcp.backends import kube
+from sre_mcp.backends.base import BackendError
+from sre_mcp.runtime import Runtime
+from sre_mcp.tools import tool
+
+# Thresholds as data: (metric, degraded at, critical at).
+THRESHOLDS = {
+    "error_rate": (0.01, 0.05),
+    "p99_ms": (1000.0, 3000.0),
+}
+STATUS_ORDER = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
+
+
+def classify(metrics: dict[str, Any] | None, alerts: list[dict[str, Any]], ready: int | None, desired: int | None, unhealthy_pods: int) -> tuple[str, list[str]]:
+    """A verdict and the reasons for it, from every signal we have."""
+    level, reasons = 3, []
+
+    def raise_to(status: str, why: str) -> None:
+        nonlocal level
+        level = min(level, STATUS_ORDER[status])
+        reasons.append(why)
+
+    for key, (warn, crit) in THRESHOLDS.items():
+        value = (metrics or {}).get(key)
+        if value is None:
+            continue
+        shown = f"{value:.1%}" if key == "error_rate" else f"{value:.0f} ms"
+        if value >= crit:
+            raise_to("critical", f"{key} {shown} ≥ {crit if key != 'error_rate' else f'{crit:.0%}'}")
+        elif value >= warn:
+            raise_to("degraded", f"{key} {shown} ≥ {warn if key != 'error_rate' else f'{warn:.0%}'}")
+    for a in alerts:
+        sev = str(a.get("severity", "warning")).lower()
+        raise_to("critical" if sev == "critical" else "degraded", f"alert {a.get('name')} ({sev}) firing: {a.get('summary', '')}".strip())
+    if desired:
+        if ready is not None and ready < desired:
+            raise_to("critical" if ready * 2 < desired or ready == 0 else "degraded", f"{ready}/{desired} replicas ready")
+    if unhealthy_pods:
+        raise_to("degraded", f"{unhealthy_pods} unhealthy pod(s)")
+    if metrics is None and desired is None:
+        return "unknown", ["no metrics and no deployment found"]
+    status = next(s for s, n in STATUS_ORDER.items() if n == level)
+    return status, reasons
+
+
+class HealthTools:
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+
+    @tool("List services")
+    async def list_services(self) -> dict[str, Any]:
+        """The services this server knows: name, namespace, deployment, owning team. Use the names with
+        check_service_health, get_recent_deploys, search_logs and investigate_service."""
+        services = await self.rt.run(self.rt.services)
+        return {"services": [{"name": s.name, "namespace": s.namespace, "deployment": s.deployment, "team": s.team} for s in services]}
+
+    async def health(self, service_name: str) -> dict[str, Any]:
+        svc = self.rt.service(service_name)
+        metrics = alerts = None
+        notes: list[str] = []
+        try:
+            metrics = await self.rt.run(self.rt.metrics.service_metrics, svc.name)
+            alerts = await self.rt.run(self.rt.metrics.alerts, svc.name)
+        except BackendError as exc:
+            notes.append(f"metrics unavailable: {exc}")
+        deployment = None
+        for d in await self.rt.run(self.rt.cluster.list_deployments, svc.namespace):
+            if d["metadata"]["name"] == svc.deployment:
+                deployment = kube.deployment_row(d)
+        pods = [
+            kube.pod_row(p)
+            for p in await self.rt.run(self.rt.cluster.list_pods, svc.namespace)
+            if (p["metadata"].get("labels") or {}).get("app") in (svc.name, svc.deployment)
+        ]
+        bad = sorted((p for p in pods if not p["healthy"]), key=lambda p: -int(p["restarts"]))
+        status, reasons = classify(
+            metrics, alerts or [], deployment["ready_replicas"] if deployment else None,
+            deployment["desired"] if deployment else None, len(bad),
+        )
+        return {
+            "service": svc.name,
+            "namespace": svc.namespace,
+            "team": svc.team,
+            "status": status,
+            "reasons": reasons,
+            "error_rate": (metrics or {}).get("error_rate"),
+            "p99_ms": (metrics or {}).get("p99_ms"),
+            "rps": (metrics or {}).get("rps"),
+            "alerts": alerts or [],
+            "deployment": deployment,
+            "pods": {"total": len(pods), "ready": sum(1 for p in pods if p["healthy"]), "unhealthy": [
+                {k: p.get(k) for k in ("name", "status", "ready", "restarts", "node", "last_termination")} for p in bad
+            ]},
+            "notes": notes,
+        }
+
+    @tool("Check service health")
+    async def check_service_health(
+        self,
+        service_name: Annotated[str, Field(description="Service name, e.g. 'payment-gateway' (see list_services)", min_length=1, max_length=63)],
+    ) -> dict[str, Any]:
+        """One service's health at a glance: a verdict (healthy / degraded / critical / unknown) with the
+        reasons, error rate, p99 latency, request rate, firing alerts, deployment readiness, and its
+        unhealthy pods (status, restarts, last termination reason). Start every investigation here."""
+        return await self.health(service_name)

@@ -1,0 +1,170 @@
+"""Kubernetes tools: pods, logs, describe, deployments, events."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from sre_mcp.backends import kube
+from sre_mcp.errors import ToolFailure
+from sre_mcp.runtime import Runtime
+from sre_mcp.tools import tool
+
+_POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+Namespace = Annotated[str, Field(description="Kubernetes namespace, e.g. 'payments'", min_length=1, max_length=63)]
+PodName = Annotated[str, Field(description="Pod name exactly as list_pods returns it", min_length=1, max_length=253)]
+StatusFilter = Literal[
+    "unhealthy", "Running", "Pending", "CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff",
+    "ErrImagePull", "Completed", "Evicted", "Terminating", "ContainerCreating", "NotReady",
+]
+
+
+def check_pod_name(name: str) -> str:
+    if not _POD_NAME.match(name):
+        raise ToolFailure(
+            f"{name!r} is not a valid Kubernetes pod name",
+            hint="pod names are lowercase letters, digits, '-' and '.'; copy one from list_pods",
+        )
+    return name
+
+
+class ClusterTools:
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+
+    async def _pod_rows(self, namespace: str) -> list[dict[str, Any]]:
+        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        try:
+            usage = await self.rt.run(self.rt.cluster.pod_usage, namespace)
+        except Exception:  # metrics are a nicety; pods without them are still pods
+            usage = {}
+        rows = [kube.pod_row(p, usage.get(p["metadata"]["name"])) for p in pods]
+        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"]))
+        return rows
+
+    async def _existing_pod(self, namespace: str, pod_name: str) -> dict[str, Any]:
+        self.rt.check_namespace(namespace)
+        check_pod_name(pod_name)
+        pod = await self.rt.run(self.rt.cluster.read_pod, namespace, pod_name)
+        if pod is None:
+            names = [p["metadata"]["name"] for p in await self.rt.run(self.rt.cluster.list_pods, namespace)]
+            raise ToolFailure(
+                f"pod {pod_name!r} not found in namespace {namespace!r}",
+                hint=("pods that exist: " + ", ".join(sorted(names))) if names else "the namespace has no pods",
+            )
+        return pod
+
+    @tool("List pods")
+    async def list_pods(
+        self,
+        namespace: Namespace,
+        status_filter: Annotated[
+            StatusFilter | None,
+            Field(description="Only pods with this status; 'unhealthy' = anything not Running and fully ready"),
+        ] = None,
+    ) -> dict[str, Any]:
+        """List the pods of a namespace like `kubectl get pods -o wide`: status (derived as kubectl does:
+        CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending, Evicted...), ready count, restarts, age,
+        node, last termination reason and exit code, and cpu/memory when known. Unhealthy pods come
+        first. Use it to find which pods of a service are failing; then describe_pod and get_pod_logs
+        on the worst one."""
+        self.rt.check_namespace(namespace)
+        rows = await self._pod_rows(namespace)
+        summary: dict[str, int] = {}
+        for r in rows:
+            summary[r["status"]] = summary.get(r["status"], 0) + 1
+        if status_filter == "unhealthy":
+            shown = [r for r in rows if not r["healthy"]]
+        elif status_filter == "NotReady":
+            shown = [r for r in rows if not r["healthy"] and r["status"] == "Running"]
+        elif status_filter:
+            shown = [
+                r for r in rows
+                if r["status"] == status_filter or (r.get("last_termination") or {}).get("reason") == status_filter
+            ]
+        else:
+            shown = rows
+        return {
+            "namespace": namespace,
+            "status_filter": status_filter,
+            "pods": shown,
+            "total": len(rows),
+            "unhealthy": sum(1 for r in rows if not r["healthy"]),
+            "by_status": summary,
+        }
+
+    @tool("Get pod logs")
+    async def get_pod_logs(
+        self,
+        namespace: Namespace,
+        pod_name: PodName,
+        lines: Annotated[int, Field(description="How many of the last lines to return (1-1000)", ge=1, le=1000)] = 20,
+        previous: Annotated[bool, Field(description="Logs of the previous, crashed container instance")] = False,
+        container: Annotated[str | None, Field(description="Container name; defaults to the pod's first", max_length=63)] = None,
+    ) -> dict[str, Any]:
+        """The last lines of a pod's container log (like `kubectl logs --tail`). For a pod in
+        CrashLoopBackOff the current container may have just started: use previous=true to read the
+        log of the instance that crashed (stack traces, OutOfMemoryError, the last thing it did).
+        Returns the lines plus counts of ERROR/WARN lines."""
+        pod = await self._existing_pod(namespace, pod_name)
+        names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+        if container is not None and container not in names:
+            raise ToolFailure(f"pod {pod_name!r} has no container {container!r}", hint="containers: " + ", ".join(names))
+        text = await self.rt.run(self.rt.cluster.pod_log, namespace, pod_name, container or (names[0] if names else None), lines, previous)
+        log_lines = text.splitlines()[-lines:] if text else []
+        return {
+            "namespace": namespace,
+            "pod": pod_name,
+            "container": container or (names[0] if names else None),
+            "previous": previous,
+            "lines": log_lines,
+            "line_count": len(log_lines),
+            "errors": sum(1 for line in log_lines if re.search(r"\b(ERROR|FATAL|Exception|Error:)", line)),
+            "warnings": sum(1 for line in log_lines if re.search(r"\bWARN", line)),
+        }
+
+    @tool("Describe pod")
+    async def describe_pod(self, namespace: Namespace, pod_name: PodName) -> dict[str, Any]:
+        """Everything `kubectl describe pod` shows: containers with image, current state and last state
+        (reason such as OOMKilled, exit code 137 = killed by the kernel), restart count, requests and
+        limits, liveness/readiness probes, conditions, the owning ReplicaSet, and the pod's events.
+        Use it on the worst pod from list_pods to learn why it is failing."""
+        pod = await self._existing_pod(namespace, pod_name)
+        events = await self.rt.run(self.rt.cluster.list_events, namespace)
+        return kube.describe_pod(pod, events)
+
+    @tool("List deployments")
+    async def list_deployments(self, namespace: Namespace) -> dict[str, Any]:
+        """The deployments of a namespace with desired/ready/available/up-to-date replicas, image and
+        revision; degraded ones (ready < desired) first. Use it to see rollout state and which image
+        version is running."""
+        self.rt.check_namespace(namespace)
+        deps = await self.rt.run(self.rt.cluster.list_deployments, namespace)
+        rows = sorted((kube.deployment_row(d) for d in deps), key=lambda r: (r["healthy"], r["name"]))
+        return {"namespace": namespace, "deployments": rows, "degraded": sum(1 for r in rows if not r["healthy"])}
+
+    @tool("Get events")
+    async def get_events(
+        self,
+        namespace: Namespace,
+        event_type: Annotated[Literal["Warning", "Normal"] | None, Field(description="Only Warning or only Normal events")] = None,
+        limit: Annotated[int, Field(description="Most recent events to return (1-200)", ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        """Kubernetes events of a namespace, newest first: OOMKilled, BackOff, FailedScheduling,
+        Evicted, Unhealthy (probe failures), FailedMount, pulls and scaling. Use event_type='Warning'
+        to see only trouble."""
+        self.rt.check_namespace(namespace)
+        events = [kube.event_row(e) for e in await self.rt.run(self.rt.cluster.list_events, namespace)]
+        if event_type:
+            events = [e for e in events if e["type"] == event_type]
+        events.sort(key=lambda e: e.get("timestamp") or "", reverse=True)
+        return {
+            "namespace": namespace,
+            "event_type": event_type,
+            "events": events[:limit],
+            "total": len(events),
+            "warnings": sum(1 for e in events if e["type"] == "Warning"),
+        }
