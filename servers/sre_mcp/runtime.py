@@ -140,16 +140,11 @@ class Runtime:
         store.replace_source(f"scenario:{self.scenario.name}", self.scenario.logs, self.scenario.slow_queries)
         return store
 
-    def _make_runbooks(self):
+    def _make_runbooks(self) -> "Runbooks":
         from sre_mcp.rag.index import RunbookIndex
 
         dirs = [SHIPPED_RUNBOOKS, *self.config.runbooks]
-        return RunbookIndex(
-            dirs,
-            persist_dir=self.config.chroma_dir,
-            chroma_url=self.config.chroma_url,
-            use_embeddings=self.config.rag,
-        )
+        return Runbooks(RunbookIndex(dirs, persist_dir=self.config.chroma_dir, chroma_url=self.config.chroma_url), self.config.rag)
 
     @property
     def logs(self) -> LogsBackend:
@@ -158,8 +153,7 @@ class Runtime:
     def start_background(self) -> None:
         """Warm what is slow without delaying `initialize`."""
         self._logs.start()
-        if self.config.rag:
-            self.runbooks.start_background_warmup()
+        self.runbooks.start_background_warmup()
 
     # catalogues ------------------------------------------------------------
     def services(self) -> list[Service]:
@@ -203,6 +197,39 @@ class Runtime:
         """Run blocking backend work on a worker thread. A hung backend is abandoned
         when the call's deadline passes, so the event loop (and every other tool) keeps going."""
         return await anyio.to_thread.run_sync(lambda: fn(*args), abandon_on_cancel=True)
+
+
+class Runbooks:
+    """The runbook catalogue and search the tools see, over the RAG index."""
+
+    def __init__(self, index: Any, rag: bool):
+        self.index = index
+        self.rag = rag
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.rag and self.index.ready)
+
+    def runbooks(self) -> list[dict[str, Any]]:
+        return self.index.runbooks()
+
+    def teams(self) -> list[str]:
+        return self.index.teams()
+
+    def get(self, runbook_id: str) -> str | None:
+        try:
+            return self.index.get(runbook_id)
+        except KeyError:
+            return None
+
+    def search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+        if not self.rag and hasattr(self.index, "keyword_search"):
+            return self.index.keyword_search(query, n_results, team)
+        return self.index.search(query, n_results, team)
+
+    def start_background_warmup(self) -> None:
+        if self.rag:
+            self.index.start_background_warmup()
 
 
 _PROCESS_LOGS_DIR: Path | None = None

@@ -45,7 +45,7 @@ class AugmentFilter:
         from sre_mcp.rag.augment import Augmenter
 
         if self._augmenter is None:
-            self._augmenter = Augmenter(self.rt.runbooks)
+            self._augmenter = Augmenter(self.rt.runbooks.index)
         if tool not in self._augmenter.applies_to or "error" in result or not self.rt.runbooks.ready:
             return result
         out = self._augmenter.augment(tool, result)

@@ -1,0 +1,390 @@
+"""The MCP host: spawns and supervises servers, lists and calls tools, prompts and
+resources, and times every call.
+
+Each server lives in its own task, so one that fails to start or dies does not stop
+the others; a dead server is restarted with backoff while callers get a clear error
+instead of a hang. Everything is async on the caller's event loop (Textual's, or
+`asyncio.run` in the headless CLI); nothing blocks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from sre_console.host.config import BUILTIN, ServerSpec
+
+log = logging.getLogger("sre_console.host")
+_TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass
+class ToolInfo:
+    name: str  # the name the host offers (prefixed with the server on a clash)
+    server: str
+    remote_name: str
+    title: str | None
+    description: str
+    input_schema: dict[str, Any]
+    read_only: bool
+    destructive: bool
+
+
+@dataclass
+class PromptInfo:
+    name: str
+    server: str
+    title: str | None
+    description: str
+    arguments: list[dict[str, Any]]  # {"name", "description", "required"}
+
+
+@dataclass
+class CallResult:
+    call_id: int
+    tool: str
+    server: str
+    arguments: dict[str, Any]
+    ok: bool = False
+    structured: dict[str, Any] | None = None
+    text: str = ""
+    error: str | None = None
+    latency_ms: float = 0.0
+    started: float = field(default_factory=time.time)
+    done: bool = False
+
+    def payload(self) -> Any:
+        """The result as data: structured content when the tool gave it, else its text."""
+        if self.structured is not None:
+            return self.structured
+        try:
+            return json.loads(self.text)
+        except (ValueError, TypeError):
+            return self.text
+
+
+@dataclass
+class HostEvent:
+    kind: str  # "server" | "call_started" | "call_finished" | "stderr"
+    server: str
+    state: str | None = None
+    message: str | None = None
+    call: CallResult | None = None
+
+
+class ServerDown(Exception):
+    pass
+
+
+class ServerConnection:
+    """One supervised server: connect, list, stay up; on death, restart with backoff."""
+
+    BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+    PING_EVERY = 2.0
+
+    def __init__(self, spec: ServerSpec, host: "McpHost"):
+        self.spec = spec
+        self.host = host
+        self.state = "stopped"
+        self.error: str | None = None
+        self.client: Client | None = None
+        self.tools: list[Any] = []
+        self.capabilities: Any = None
+        self.restarts = 0
+        self.stderr: collections.deque[str] = collections.deque(maxlen=2000)
+        self._ready = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._stop = False
+        self._task: asyncio.Task | None = None
+
+    def _set(self, state: str, error: str | None = None) -> None:
+        self.state, self.error = state, error
+        self.host._emit(HostEvent("server", self.spec.name, state=state, message=error))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name=f"mcp-{self.spec.name}")
+
+    async def wait_ready(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def _errlog(self):
+        """A pipe whose lines go to the console's log view (never over the UI)."""
+        read_fd, write_fd = os.pipe()
+        name = self.spec.name
+
+        def pump() -> None:
+            with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    line = line.rstrip("\n")
+                    self.stderr.append(line)
+                    self.host._emit_threadsafe(HostEvent("stderr", name, message=line))
+
+        threading.Thread(target=pump, name=f"stderr-{name}", daemon=True).start()
+        return os.fdopen(write_fd, "w", encoding="utf-8")
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while not self._stop:
+            self._set("starting" if attempt == 0 else "restarting")
+            errlog = self._errlog()
+            try:
+                params = StdioServerParameters(command=self.spec.command, args=self.spec.args, env=self.spec.env, cwd=self.spec.cwd)
+                async with Client(stdio_client(params, errlog=errlog), cache=None, read_timeout_seconds=None) as client:
+                    self.client = client
+                    self.capabilities = client.server_capabilities
+                    self.tools = (await client.list_tools()).tools
+                    self._lost.clear()
+                    self._ready.set()
+                    self._set("ready")
+                    attempt = 0
+                    self.host._refresh_tools()
+                    await self._watch(client)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - any failure means: restart
+                self.error = _describe(exc)
+                if self.stderr and self.client is None:
+                    # Died before the handshake: its last words say why.
+                    self.error += f" (server said: {self.stderr[-1][:200]})"
+                log.warning("server %s: %s", self.spec.name, self.error)
+            finally:
+                self.client = None
+                self._ready.clear()
+                try:
+                    errlog.close()
+                except OSError:
+                    pass
+            if self._stop:
+                break
+            delay = self.BACKOFF[min(attempt, len(self.BACKOFF) - 1)]
+            attempt += 1
+            self.restarts += 1
+            self._set("down", f"{self.error or 'connection lost'}; restarting in {delay:g}s")
+            self.host._refresh_tools()
+            await asyncio.sleep(delay)
+        self._set("stopped")
+
+    async def _watch(self, client: Client) -> None:
+        """Return when the server is gone: a failed ping, or a call that saw the pipe close."""
+        while not self._stop:
+            try:
+                await asyncio.wait_for(self._lost.wait(), self.PING_EVERY)
+                raise ServerDown("the server stopped answering")
+            except asyncio.TimeoutError:
+                pass
+            try:
+                await asyncio.wait_for(client.send_ping(), 5.0)
+            except Exception as exc:
+                raise ServerDown(f"the server stopped answering ({_describe(exc)})") from None
+
+    def mark_lost(self) -> None:
+        self._lost.set()
+
+    async def stop(self) -> None:
+        self._stop = True
+        self._lost.set()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        inner = exc.exceptions[0] if exc.exceptions else exc
+        return _describe(inner)
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 300 else text[:300] + "…"
+
+
+class McpHost:
+    def __init__(self, specs: list[ServerSpec]):
+        self.servers: dict[str, ServerConnection] = {s.name: ServerConnection(s, self) for s in specs}
+        self._listeners: list[Callable[[HostEvent], None]] = []
+        self._tools: dict[str, ToolInfo] = {}
+        self._ids = itertools.count(1)
+        self.calls = 0
+        self.last_latency_ms: float | None = None
+        self.history: collections.deque[CallResult] = collections.deque(maxlen=500)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # events ---------------------------------------------------------------
+    def subscribe(self, fn: Callable[[HostEvent], None]) -> None:
+        self._listeners.append(fn)
+
+    def _emit(self, event: HostEvent) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:
+                log.exception("host listener failed")
+
+    def _emit_threadsafe(self, event: HostEvent) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._emit, event)
+            except RuntimeError:
+                pass
+
+    # lifecycle --------------------------------------------------------------
+    async def start(self, wait: float = 20.0) -> None:
+        """Start every server; wait (bounded) for them, but a failing one never blocks the rest."""
+        self._loop = asyncio.get_running_loop()
+        for conn in self.servers.values():
+            conn.start()
+        await asyncio.gather(*(c.wait_ready(wait) for c in self.servers.values()))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(c.stop() for c in self.servers.values()))
+
+    async def __aenter__(self) -> "McpHost":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    @property
+    def connected(self) -> bool:
+        return all(c.state == "ready" for c in self.servers.values())
+
+    def status(self) -> dict[str, str]:
+        return {name: c.state for name, c in self.servers.items()}
+
+    # tools -------------------------------------------------------------------
+    def _refresh_tools(self) -> None:
+        counts: collections.Counter[str] = collections.Counter()
+        for conn in self.servers.values():
+            counts.update(t.name for t in conn.tools)
+        tools: dict[str, ToolInfo] = {}
+        for conn in self.servers.values():
+            for t in conn.tools:
+                clash = counts[t.name] > 1 and not conn.spec.builtin
+                name = _TOOL_NAME.sub("_", f"{conn.spec.name}__{t.name}" if clash else t.name)[:64]
+                ann = t.annotations
+                read_only = bool(ann and ann.read_only_hint)
+                tools[name] = ToolInfo(
+                    name=name,
+                    server=conn.spec.name,
+                    remote_name=t.name,
+                    title=(ann.title if ann and ann.title else t.title),
+                    description=t.description or "",
+                    input_schema=t.input_schema or {"type": "object", "properties": {}},
+                    read_only=read_only,
+                    # Per the spec an unannotated tool may be destructive: ask before running it.
+                    destructive=not read_only and (ann is None or ann.destructive_hint is not False),
+                )
+        self._tools = tools
+
+    def tools(self) -> list[ToolInfo]:
+        return list(self._tools.values())
+
+    def tool(self, name: str) -> ToolInfo | None:
+        return self._tools.get(name)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60.0) -> CallResult:
+        """Call a tool; never raises for tool or server failures: the CallResult says what happened."""
+        arguments = dict(arguments or {})
+        info = self._tools.get(name)
+        server = info.server if info else BUILTIN
+        call = CallResult(call_id=next(self._ids), tool=name, server=server, arguments=arguments)
+        self._emit(HostEvent("call_started", server, call=call))
+        start = time.perf_counter()
+        try:
+            if info is None:
+                raise LookupError(f"unknown tool {name!r}")
+            conn = self.servers[info.server]
+            if conn.client is None and not await conn.wait_ready(min(timeout, 15.0)):
+                raise ServerDown(f"server {info.server!r} is {conn.state}: {conn.error or 'not connected'}")
+            assert conn.client is not None
+            result = await asyncio.wait_for(conn.client.call_tool(info.remote_name, arguments), timeout)
+            call.structured = result.structured_content
+            call.text = "\n".join(getattr(c, "text", "") for c in result.content if getattr(c, "type", "") == "text")
+            call.ok = not result.is_error
+            if result.is_error:
+                err = (call.structured or {}).get("error") if isinstance(call.structured, dict) else None
+                call.error = (err or {}).get("message") if isinstance(err, dict) else None
+                call.error = call.error or call.text[:500] or "tool error"
+        except asyncio.CancelledError:
+            call.error = "cancelled"
+            self._finish(call, start)
+            raise
+        except asyncio.TimeoutError:
+            call.error = f"no answer within {timeout:g}s"
+        except Exception as exc:
+            call.error = _describe(exc)
+            if info is not None and not isinstance(exc, LookupError):
+                self.servers[info.server].mark_lost()
+        self._finish(call, start)
+        return call
+
+    def _finish(self, call: CallResult, start: float) -> None:
+        call.latency_ms = round((time.perf_counter() - start) * 1000, 2)
+        call.done = True
+        self.calls += 1
+        self.last_latency_ms = call.latency_ms
+        self.history.append(call)
+        self._emit(HostEvent("call_finished", call.server, call=call))
+
+    # prompts and resources ----------------------------------------------------
+    async def list_prompts(self) -> list[PromptInfo]:
+        out = []
+        for conn in self.servers.values():
+            caps = conn.capabilities
+            if conn.client is None or caps is None or getattr(caps, "prompts", None) is None:
+                continue  # ask only servers that declare prompts
+            try:
+                result = await asyncio.wait_for(conn.client.list_prompts(), 10)
+            except Exception as exc:
+                log.warning("prompts of %s: %s", conn.spec.name, _describe(exc))
+                continue
+            for p in result.prompts:
+                out.append(
+                    PromptInfo(
+                        name=p.name,
+                        server=conn.spec.name,
+                        title=p.title,
+                        description=p.description or "",
+                        arguments=[{"name": a.name, "description": a.description or "", "required": bool(a.required)} for a in p.arguments or []],
+                    )
+                )
+        return out
+
+    async def get_prompt(self, name: str, arguments: dict[str, str], server: str = BUILTIN) -> str:
+        conn = self.servers.get(server)
+        if conn is None or conn.client is None:
+            raise ServerDown(f"server {server!r} is not connected")
+        result = await asyncio.wait_for(conn.client.get_prompt(name, arguments), 15)
+        return "\n\n".join(getattr(m.content, "text", "") for m in result.messages)
+
+    async def list_resources(self, server: str = BUILTIN) -> list[Any]:
+        conn = self.servers.get(server)
+        caps = conn.capabilities if conn else None
+        if conn is None or conn.client is None or caps is None or getattr(caps, "resources", None) is None:
+            return []
+        return list((await asyncio.wait_for(conn.client.list_resources(), 10)).resources)
+
+    async def read_resource(self, uri: str, server: str = BUILTIN) -> str:
+        conn = self.servers.get(server)
+        if conn is None or conn.client is None:
+            raise ServerDown(f"server {server!r} is not connected")
+        result = await asyncio.wait_for(conn.client.read_resource(uri), 15)
+        return "\n".join(getattr(c, "text", "") for c in result.contents)
