@@ -232,9 +232,14 @@ def embed(texts: list[str]) -> list[list[float]]:
 
 
 def default_persist_dir() -> Path:
+    """$SRE_CHROMA_DIR, else chroma/ under the project's cache dir ($SRE_CACHE_DIR or
+    the platform's user cache dir for sre-console)."""
     env = os.environ.get("SRE_CHROMA_DIR")
     if env:
         return Path(env).expanduser()
+    cache = os.environ.get("SRE_CACHE_DIR")
+    if cache:
+        return Path(cache).expanduser() / "chroma"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("sre-console")) / "chroma"
@@ -270,9 +275,10 @@ class RunbookIndex:
         self._thread: threading.Thread | None = None
         self.warm_error: BaseException | None = None
         self.load_errors: list[str] = []
-        self._runbooks: dict[str, Runbook] = load_runbooks(self.runbook_dirs, self.load_errors)
+        self._runbooks: dict[str, Runbook] = {}
         self._chunks: list[Chunk] = []
         self._bm25: BM25 | None = None
+        self._set_catalogue(load_runbooks(self.runbook_dirs, self.load_errors))
         self._client: Any = None
         self._col: Any = None
         self.last_sync: dict[str, Any] = {}
@@ -348,6 +354,11 @@ class RunbookIndex:
             self._ready.set()
             return self.last_sync
 
+    def _set_catalogue(self, runbooks: dict[str, Runbook]) -> None:
+        self._runbooks = runbooks
+        self._chunks = [c for rb in sorted(runbooks.values(), key=lambda r: r.id) for c in make_chunks(rb, self.config)]
+        self._bm25 = BM25([tokenize(self._bm25_text(c)) for c in self._chunks])
+
     def _connect(self) -> None:
         import chromadb
         from chromadb.config import Settings
@@ -380,9 +391,9 @@ class RunbookIndex:
         t0 = time.perf_counter()
         if reparse:
             errors: list[str] = []
-            self._runbooks = load_runbooks(self.runbook_dirs, errors)
+            self._set_catalogue(load_runbooks(self.runbook_dirs, errors))
             self.load_errors = errors
-        chunks = [c for rb in sorted(self._runbooks.values(), key=lambda r: r.id) for c in make_chunks(rb, self.config)]
+        chunks = self._chunks
         want = {c.id: c for c in chunks}
         stored = self._col.get(include=["metadatas"])
         have = {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"])}
@@ -398,9 +409,7 @@ class RunbookIndex:
             )
         if gone:
             self._col.delete(ids=gone)
-        self._chunks = chunks
         self.generation += 1
-        self._bm25 = BM25([tokenize(self._bm25_text(c)) for c in chunks])
         self.last_sync = {
             "embedded": len(todo),
             "deleted": len(gone),
@@ -419,7 +428,7 @@ class RunbookIndex:
 
     # ---- search
 
-    def search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+    def _check_args(self, query: str, n_results: int, team: str | None) -> tuple[str, int, str | None]:
         query = (query or "").strip()
         if not query:
             raise ValueError("query must not be empty")
@@ -429,16 +438,33 @@ class RunbookIndex:
             known = self.teams()
             if team not in known:
                 raise ValueError(f"unknown team {team!r}; known teams: {', '.join(known)}")
-        if self.warm_error is not None and not self.ready:
-            self.warm()  # retry once in the foreground; raises the real cause if it fails again
-        self.warm()
+        return query, n, team
+
+    def search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+        """Best runbooks for ``query``, one hit per runbook (its best section; other
+        matching sections under ``"sections"``). Waits for warm-up if it is running.
+        ``n_results`` is clamped to 1..10; an unknown ``team`` raises ValueError."""
+        query, n, team = self._check_args(query, n_results, team)
+        self.warm()  # no-op when ready; waits for a running warm-up; retries a failed one
         with self._lock:
             return self._search_locked(query, n, team)
 
+    def keyword_search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+        """BM25 only: same hits shape as ``search()``, no model, no chroma (for
+        ``--no-rag`` and for answering while the model is still loading)."""
+        query, n, team = self._check_args(query, n_results, team)
+        with self._lock:
+            qtok = tokenize(query)
+            raw = self._bm25.scores(qtok) if self._bm25 else []
+            k0 = self.config.bm25_k0
+            scored = sorted(
+                ((r / (r + k0), i) for i, r in enumerate(raw) if r > 0 and (team is None or self._chunks[i].team == team)),
+                reverse=True,
+            )
+            return self._merge(scored, n, qtok)
+
     def _search_locked(self, query: str, n: int, team: str | None) -> list[dict[str, Any]]:
         cfg = self.config
-        if not self._chunks:
-            return []
         allowed = [i for i, c in enumerate(self._chunks) if team is None or c.team == team]
         if not allowed:
             return []
@@ -467,8 +493,11 @@ class RunbookIndex:
             for cid, emb in zip(got["ids"], got["embeddings"]):
                 vec[pos[cid]] = max(0.0, min(1.0, float(sum(a * b for a, b in zip(qv, emb)))))
         w = cfg.bm25_weight
-        scored = sorted((float((1 - w) * vec.get(i, 0.0) + w * lex.get(i, 0.0)), i) for i in cand)[::-1]
+        scored = sorted(((float((1 - w) * vec.get(i, 0.0) + w * lex.get(i, 0.0)), i) for i in cand), reverse=True)
+        return self._merge(scored, n, qtok)
 
+    def _merge(self, scored: list[tuple[float, int]], n: int, qtok: list[str]) -> list[dict[str, Any]]:
+        """Chunk scores (best first) -> at most ``n`` hits, one per runbook."""
         hits: dict[str, dict[str, Any]] = {}
         for score, i in scored:
             c = self._chunks[i]

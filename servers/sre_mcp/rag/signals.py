@@ -76,7 +76,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "CircuitBreakerOpen",
-        (r"circuit ?breaker\W{0,40}(?:is )?open", r"CallNotPermittedException", r"\bbreaker (?:is )?open"),
+        (r"circuit[ _-]?breaker\b[^\n]{0,60}?\bOPEN(?:ED)?\b", r"CallNotPermittedException", r"\bbreaker (?:is )?open"),
         "circuit breaker open upstream failing",
     ),
     Signal(
@@ -84,7 +84,7 @@ SIGNALS: tuple[Signal, ...] = (
         (
             r"no space left on device",
             r"\bENOSPC\b",
-            r"DiskPressure\W{1,40}True",
+            r"DiskPressure\W{1,6}(?:status\W{1,6})?True\b",
             r"low on resource: ephemeral-storage",
             r"disk-pressure",
             r"could not extend file",
@@ -93,7 +93,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "MemoryPressure",
-        (r"MemoryPressure\W{1,40}True", r"low on resource: memory", r"memory-pressure", r"\bSystemOOM\b"),
+        (r"MemoryPressure\W{1,6}(?:status\W{1,6})?True\b", r"low on resource: memory", r"memory-pressure", r"\bSystemOOM\b"),
         "node memory pressure pods evicted",
     ),
     Signal(
