@@ -248,6 +248,17 @@ def default_persist_dir() -> Path:
 # --------------------------------------------------------------------------- index
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """Parsed runbooks with their chunks and BM25, replaced whole on re-sync so
+    readers take one reference and never see half an update (and never wait for
+    the warm-up lock)."""
+
+    runbooks: dict[str, Runbook]
+    chunks: list[Chunk]
+    bm25: BM25
+
+
 class RunbookIndex:
     """Section-level hybrid search over Markdown runbooks.
 
@@ -275,10 +286,7 @@ class RunbookIndex:
         self._thread: threading.Thread | None = None
         self.warm_error: BaseException | None = None
         self.load_errors: list[str] = []
-        self._runbooks: dict[str, Runbook] = {}
-        self._chunks: list[Chunk] = []
-        self._bm25: BM25 | None = None
-        self._set_catalogue(load_runbooks(self.runbook_dirs, self.load_errors))
+        self._cat = self._catalogue(load_runbooks(self.runbook_dirs, self.load_errors))
         self._client: Any = None
         self._col: Any = None
         self.last_sync: dict[str, Any] = {}
@@ -291,23 +299,33 @@ class RunbookIndex:
         key = json.dumps([MODEL_NAME, self.config.fingerprint(), [str(d.resolve()) for d in self.runbook_dirs]])
         return "runbooks-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
-    # ---- catalogue (no model needed)
+    # ---- catalogue (no model needed, never waits for warm-up)
+
+    def _catalogue(self, runbooks: dict[str, Runbook]) -> _Catalogue:
+        chunks = [c for rb in sorted(runbooks.values(), key=lambda r: r.id) for c in make_chunks(rb, self.config)]
+        return _Catalogue(runbooks, chunks, BM25([tokenize(self._bm25_text(c)) for c in chunks]))
+
+    @property
+    def _runbooks(self) -> dict[str, Runbook]:
+        return self._cat.runbooks
+
+    @property
+    def _chunks(self) -> list[Chunk]:
+        return self._cat.chunks
 
     def runbooks(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [rb.summary() for rb in sorted(self._runbooks.values(), key=lambda r: r.id)]
+        return [rb.summary() for rb in sorted(self._cat.runbooks.values(), key=lambda r: r.id)]
 
     def teams(self) -> list[str]:
-        with self._lock:
-            return sorted({rb.team for rb in self._runbooks.values()})
+        return sorted({rb.team for rb in self._cat.runbooks.values()})
 
     def get(self, runbook_id: str) -> str:
         """The runbook's Markdown as written (front matter included). KeyError if unknown."""
-        with self._lock:
-            rb = self._runbooks.get(runbook_id)
-            if rb is None:
-                raise KeyError(f"unknown runbook {runbook_id!r}; known: {', '.join(sorted(self._runbooks))}")
-            return rb.text
+        runbooks = self._cat.runbooks
+        rb = runbooks.get(runbook_id)
+        if rb is None:
+            raise KeyError(f"unknown runbook {runbook_id!r}; known: {', '.join(sorted(runbooks))}")
+        return rb.text
 
     # ---- warm-up and sync
 
@@ -354,11 +372,6 @@ class RunbookIndex:
             self._ready.set()
             return self.last_sync
 
-    def _set_catalogue(self, runbooks: dict[str, Runbook]) -> None:
-        self._runbooks = runbooks
-        self._chunks = [c for rb in sorted(runbooks.values(), key=lambda r: r.id) for c in make_chunks(rb, self.config)]
-        self._bm25 = BM25([tokenize(self._bm25_text(c)) for c in self._chunks])
-
     def _connect(self) -> None:
         import chromadb
         from chromadb.config import Settings
@@ -391,9 +404,11 @@ class RunbookIndex:
         t0 = time.perf_counter()
         if reparse:
             errors: list[str] = []
-            self._set_catalogue(load_runbooks(self.runbook_dirs, errors))
+            cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
             self.load_errors = errors
-        chunks = self._chunks
+        else:
+            cat = self._cat
+        chunks = cat.chunks
         want = {c.id: c for c in chunks}
         stored = self._col.get(include=["metadatas"])
         have = {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"])}
@@ -409,13 +424,14 @@ class RunbookIndex:
             )
         if gone:
             self._col.delete(ids=gone)
+        self._cat = cat  # after the store: a search never sees chunks chroma lacks
         self.generation += 1
         self.last_sync = {
             "embedded": len(todo),
             "deleted": len(gone),
             "unchanged": len(chunks) - len(todo),
             "chunks": len(chunks),
-            "runbooks": len(self._runbooks),
+            "runbooks": len(cat.runbooks),
             "seconds": round(time.perf_counter() - t0, 3),
         }
         log.info("runbook index synced: %s", self.last_sync)
@@ -453,22 +469,23 @@ class RunbookIndex:
         """BM25 only: same hits shape as ``search()``, no model, no chroma (for
         ``--no-rag`` and for answering while the model is still loading)."""
         query, n, team = self._check_args(query, n_results, team)
-        with self._lock:
-            qtok = tokenize(query)
-            raw = self._bm25.scores(qtok) if self._bm25 else []
-            k0 = self.config.bm25_k0
-            scored = sorted(
-                ((r / (r + k0), i) for i, r in enumerate(raw) if r > 0 and (team is None or self._chunks[i].team == team)),
-                reverse=True,
-            )
-            return self._merge(scored, n, qtok)
+        cat = self._cat
+        qtok = tokenize(query)
+        raw = cat.bm25.scores(qtok)
+        k0 = self.config.bm25_k0
+        scored = sorted(
+            ((r / (r + k0), i) for i, r in enumerate(raw) if r > 0 and (team is None or cat.chunks[i].team == team)),
+            reverse=True,
+        )
+        return self._merge(cat, scored, n, qtok)
 
     def _search_locked(self, query: str, n: int, team: str | None) -> list[dict[str, Any]]:
         cfg = self.config
-        allowed = [i for i, c in enumerate(self._chunks) if team is None or c.team == team]
+        cat = self._cat
+        allowed = [i for i, c in enumerate(cat.chunks) if team is None or c.team == team]
         if not allowed:
             return []
-        pos = {c.id: i for i, c in enumerate(self._chunks)}
+        pos = {c.id: i for i, c in enumerate(cat.chunks)}
         qv = embed([query])[0]
         k = min(len(allowed), max(24, n * 8))
         res = self._col.query(
@@ -480,8 +497,8 @@ class RunbookIndex:
                 vec[pos[cid]] = max(0.0, min(1.0, 1.0 - float(dist)))
         qtok = tokenize(query)
         lex: dict[int, float] = {}
-        if cfg.bm25_weight > 0 and self._bm25 is not None:
-            raw = self._bm25.scores(qtok)
+        if cfg.bm25_weight > 0:
+            raw = cat.bm25.scores(qtok)
             for i in sorted(allowed, key=lambda i: -raw[i])[:k]:
                 if raw[i] > 0:
                     lex[i] = raw[i] / (raw[i] + cfg.bm25_k0)  # saturating: absolute, comparable across queries
@@ -489,18 +506,19 @@ class RunbookIndex:
         cand = set(vec) | set(lex)
         missing = [i for i in cand if i not in vec]
         if missing:
-            got = self._col.get(ids=[self._chunks[i].id for i in missing], include=["embeddings"])
+            got = self._col.get(ids=[cat.chunks[i].id for i in missing], include=["embeddings"])
             for cid, emb in zip(got["ids"], got["embeddings"]):
                 vec[pos[cid]] = max(0.0, min(1.0, float(sum(a * b for a, b in zip(qv, emb)))))
         w = cfg.bm25_weight
         scored = sorted(((float((1 - w) * vec.get(i, 0.0) + w * lex.get(i, 0.0)), i) for i in cand), reverse=True)
-        return self._merge(scored, n, qtok)
+        return self._merge(cat, scored, n, qtok)
 
-    def _merge(self, scored: list[tuple[float, int]], n: int, qtok: list[str]) -> list[dict[str, Any]]:
+    @staticmethod
+    def _merge(cat: _Catalogue, scored: list[tuple[float, int]], n: int, qtok: list[str]) -> list[dict[str, Any]]:
         """Chunk scores (best first) -> at most ``n`` hits, one per runbook."""
         hits: dict[str, dict[str, Any]] = {}
         for score, i in scored:
-            c = self._chunks[i]
+            c = cat.chunks[i]
             hit = hits.get(c.runbook_id)
             if hit is None:
                 if len(hits) >= n:
