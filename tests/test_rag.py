@@ -247,6 +247,50 @@ def test_incremental_sync(tmp_path):
     assert third.last_sync["embedded"] == 0 and third.last_sync["deleted"] == 0
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_chroma_server_via_http_client(tmp_path):
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    if not Path(exe).exists():
+        pytest.skip("chroma CLI not installed")
+    port = _free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.skip("chroma server did not start")
+            time.sleep(0.2)
+        rbdir = copy_runbooks(tmp_path / "rb", ["tls-certificate-expiry", "image-pull-errors"])
+        ix = RunbookIndex([rbdir], chroma_url=f"http://127.0.0.1:{port}")
+        ix.warm()
+        assert ix.last_sync["embedded"] == ix.last_sync["chunks"] > 0
+        assert ix.search("x509 certificate has expired")[0]["runbook_id"] == "tls-certificate-expiry"
+        again = RunbookIndex([rbdir], chroma_url=f"127.0.0.1:{port}")  # scheme optional
+        again.warm()
+        assert again.last_sync["embedded"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_search_before_warmup_waits(tmp_path, index):
     class SlowIndex(RunbookIndex):
         def _connect(self) -> None:

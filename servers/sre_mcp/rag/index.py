@@ -164,31 +164,52 @@ def make_chunks(rb: Runbook, cfg: SearchConfig) -> list[Chunk]:
     return chunks
 
 
+def _blocks(text: str) -> list[tuple[str, bool]]:
+    """A section as (text, is_code) blocks: paragraphs, list items, code blocks."""
+    out: list[tuple[str, bool]] = []
+    cur: list[str] = []
+    in_code = False
+
+    def flush(code: bool = False) -> None:
+        joined = re.sub(r"\s+", " ", " ".join(cur)).strip()
+        if joined:
+            out.append((joined, code))
+        cur.clear()
+
+    for line in text.splitlines():
+        if re.match(r"^\s*(```|~~~)", line):
+            flush(in_code)
+            in_code = not in_code
+        elif in_code:
+            cur.append(line.strip())
+        elif not line.strip():
+            flush()
+        elif re.match(r"^\s*([-*]|\d+\.)\s", line):  # each list item is its own block
+            flush()
+            cur.append(line.strip())
+        else:
+            cur.append(line.strip())
+    flush(in_code)
+    return out
+
+
 def excerpt(text: str, query_tokens: Iterable[str], limit: int = 320) -> str:
-    """The paragraph (or list item / code line) of a section that shares most terms
-    with the query, cut to ``limit`` characters: enough for a human to see why it matched."""
-    blocks: list[str] = []
-    for para in re.split(r"\n\s*\n", text):
-        lines = [ln for ln in para.splitlines() if not re.match(r"^\s*(```|~~~)", ln)]
-        if any(ln.lstrip().startswith(("- ", "* ", "1.", "2.", "3.", "4.", "5.")) for ln in lines):
-            # list: one block per item (continuation lines join the item before them)
-            cur: list[str] = []
-            for ln in lines:
-                if re.match(r"^\s*([-*]|\d+\.)\s", ln) and cur:
-                    blocks.append(" ".join(cur))
-                    cur = []
-                cur.append(ln.strip())
-            if cur:
-                blocks.append(" ".join(cur))
-        elif lines:
-            blocks.append(" ".join(ln.strip() for ln in lines))
-    blocks = [re.sub(r"\s+", " ", b).strip() for b in blocks if b.strip()]
+    """The block of a section that shares most terms with the query (prose preferred
+    over commands), followed by what comes after it, cut to ``limit`` characters:
+    enough for a human to see why it matched."""
+    blocks = _blocks(text)
     if not blocks:
         return ""
     q = set(query_tokens)
-    best = max(range(len(blocks)), key=lambda i: (len(q & set(tokenize(blocks[i]))), -i))
-    out = blocks[best]
-    for b in blocks[best + 1 :]:
+
+    def score(i: int) -> tuple[float, int]:
+        b, code = blocks[i]
+        overlap = len(q & set(tokenize(b)))
+        return (overlap * (0.5 if code else 1.0), -i)
+
+    best = max(range(len(blocks)), key=score)
+    out = blocks[best][0]
+    for b, _ in blocks[best + 1 :]:
         if len(out) >= limit:
             break
         out += " " + b
