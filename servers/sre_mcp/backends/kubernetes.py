@@ -1,0 +1,356 @@
+"""A real cluster through the official `kubernetes` client, read-only.
+
+Objects are fetched with `_preload_content=False` and decoded as plain JSON, so they
+reach `kube.py` in exactly the API's camelCase shape, the same as the fixture
+cluster's. Every request has a connect and read timeout and no retries: a dead or
+hung API server becomes a BackendError within `timeout` seconds, never a stall.
+Nothing here writes to the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from sre_mcp.backends.base import BackendError, NotFound
+from sre_mcp.timeutil import parse_iso
+
+SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+
+
+def _kubeconfig_paths(kubeconfig: Path | None) -> list[Path]:
+    if kubeconfig:
+        return [Path(kubeconfig).expanduser()]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+    return [Path("~/.kube/config").expanduser()]
+
+
+def kubeconfig_context(kubeconfig: Path | None, context: str | None) -> tuple[str | None, dict[str, Any], list[str]]:
+    """(context name, its `context:` mapping, all context names) read with plain YAML,
+    so start-up needs neither the client library nor a reachable server."""
+    contexts: dict[str, dict[str, Any]] = {}
+    current = None
+    for path in _kubeconfig_paths(kubeconfig):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        current = current or data.get("current-context")
+        for c in data.get("contexts") or []:
+            if isinstance(c, dict) and c.get("name") and c["name"] not in contexts:
+                contexts[c["name"]] = c.get("context") or {}
+    name = context or current
+    return name, contexts.get(name or "", {}), sorted(contexts)
+
+
+def _quantity(text: str) -> Decimal | None:
+    """A Kubernetes resource quantity ("250m", "384Mi", "1.5", "2G") as a number."""
+    m = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(text).strip())
+    if not m:
+        return None
+    factors = {"": 1, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6,
+               "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    if m.group(2) not in factors:
+        return None
+    try:
+        return Decimal(m.group(1)) * Decimal(factors[m.group(2)])
+    except InvalidOperation:
+        return None
+
+
+def _sum_usage(containers: list[dict[str, Any]]) -> dict[str, str]:
+    """Per-container metrics summed to one pod figure, written the way `kubectl top` does."""
+    cpu = sum((_quantity((c.get("usage") or {}).get("cpu", "0")) or Decimal(0)) for c in containers)
+    mem = sum((_quantity((c.get("usage") or {}).get("memory", "0")) or Decimal(0)) for c in containers)
+    return {"cpu": f"{int(cpu * 1000)}m", "memory": f"{int(mem / 2**20)}Mi"}
+
+
+class KubernetesCluster:
+    kind = "kubernetes"
+
+    def __init__(self, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float):
+        self.kubeconfig = Path(kubeconfig).expanduser() if kubeconfig else None
+        self.context = context
+        self.in_cluster = in_cluster
+        self.timeout = float(timeout)
+        self._api: Any = None
+        self._lock = threading.Lock()
+        self.server = "in-cluster API server" if in_cluster else "the Kubernetes API server"
+
+    # configuration ---------------------------------------------------------
+    def default_namespaces(self) -> list[str]:
+        if self.in_cluster:
+            try:
+                return [SA_NAMESPACE.read_text().strip() or "default"]
+            except OSError:
+                return ["default"]
+        _, ctx, _ = kubeconfig_context(self.kubeconfig, self.context)
+        return [ctx.get("namespace") or "default"]
+
+    def _client(self) -> Any:
+        """The ApiClient, built on first use: importing the client library costs time
+        that `initialize` must not wait for."""
+        with self._lock:
+            if self._api is not None:
+                return self._api
+            from kubernetes import client, config
+            from kubernetes.config.config_exception import ConfigException
+
+            cfg = client.Configuration()
+            try:
+                if self.in_cluster:
+                    config.load_incluster_config(client_configuration=cfg)
+                else:
+                    paths = _kubeconfig_paths(self.kubeconfig)
+                    if not any(p.is_file() for p in paths):
+                        raise BackendError(
+                            f"kubeconfig not found: {', '.join(map(str, paths))}",
+                            hint="pass --kubeconfig PATH, or --in-cluster inside a pod",
+                        )
+                    config.load_kube_config(
+                        config_file=str(paths[0]) if len(paths) == 1 else None,
+                        context=self.context, client_configuration=cfg, persist_config=False,
+                    )
+            except ConfigException as exc:
+                _, _, names = kubeconfig_context(self.kubeconfig, self.context)
+                raise BackendError(
+                    f"cannot load Kubernetes configuration: {exc}",
+                    hint=("contexts in the kubeconfig: " + ", ".join(names)) if names else None,
+                ) from None
+            # urllib3 would otherwise retry a refused or timed-out GET three times,
+            # multiplying the wait; the tool layer reports the failure instead.
+            cfg.retries = False
+            self.server = cfg.host
+            self._api = client.ApiClient(cfg)
+            return self._api
+
+    # requests ----------------------------------------------------------------
+    def _call(self, api_name: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One typed client call, undecoded (`_preload_content=False`): the body is
+        the API's JSON (or log text) as bytes. ApiException passes through for
+        callers that read a status as an answer (404 → None)."""
+        api = self._client()
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+        try:
+            resp = getattr(getattr(client, api_name)(api), method)(
+                *args, _preload_content=False, _request_timeout=(self.timeout, self.timeout), **kwargs
+            )
+            return resp.data
+        except ApiException:
+            raise
+        except ReadTimeoutError:
+            raise BackendError(
+                f"{self.server} did not answer within {self.timeout:g}s",
+                hint="the API server is overloaded or unreachable; try again, or check `kubectl cluster-info`",
+            ) from None
+        except HTTPError as exc:  # refused, DNS, TLS: urllib3 wraps them all
+            reason = getattr(exc, "reason", None) or exc
+            if isinstance(reason, ReadTimeoutError) or "timed out" in str(reason).lower():
+                raise BackendError(
+                    f"{self.server} did not answer within {self.timeout:g}s",
+                    hint="the API server is overloaded or unreachable; try again, or check `kubectl cluster-info`",
+                ) from None
+            raise BackendError(
+                f"cannot reach {self.server}: {_reason(reason)}",
+                hint="check the kubeconfig's server address, VPN, and `kubectl cluster-info`",
+            ) from None
+        except OSError as exc:
+            raise BackendError(f"cannot reach {self.server}: {exc}") from None
+
+    def _json(self, what: str, api_name: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return json.loads(self._call(api_name, method, *args, **kwargs) or b"{}")
+        except ApiException as exc:
+            raise _api_error(exc, what) from None
+
+    def _items(self, what: str, api_name: str, method: str, namespace: str) -> list[dict[str, Any]]:
+        """A list call's items, each given the kind and apiVersion the list leaves out."""
+        body = self._json(f"{what} in namespace {namespace!r}", api_name, method, namespace)
+        kind = str(body.get("kind", "")).removesuffix("List")
+        return [{"apiVersion": body.get("apiVersion"), "kind": kind, **item} for item in body.get("items") or []]
+
+    # ClusterBackend ----------------------------------------------------------
+    def list_pods(self, namespace: str) -> list[dict[str, Any]]:
+        return self._items("pods", "CoreV1Api", "list_namespaced_pod", namespace)
+
+    def read_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return json.loads(self._call("CoreV1Api", "read_namespaced_pod", name, namespace))
+        except ApiException as exc:
+            if exc.status == 404:
+                return None  # the tool layer answers with the pods that do exist
+            raise _api_error(exc, f"pod {namespace}/{name}") from None
+
+    def pod_log(self, namespace: str, name: str, container: str | None, tail_lines: int, previous: bool) -> str:
+        from kubernetes.client.exceptions import ApiException
+
+        kwargs: dict[str, Any] = {"tail_lines": int(tail_lines), "previous": bool(previous)}
+        if container:
+            kwargs["container"] = container
+        try:
+            data = self._call("CoreV1Api", "read_namespaced_pod_log", name, namespace, **kwargs)
+        except ApiException as exc:
+            # The API answers 400 (not 404) when there is no previous container or
+            # it is still being created: for the caller that is "no such log".
+            if exc.status in (400, 404):
+                hint = "the container has not restarted; call without previous=true" if previous else None
+                raise NotFound(_status_message(exc) or f"no log for pod {name!r}", hint=hint) from None
+            raise _api_error(exc, f"log of pod {namespace}/{name}") from None
+        return data.decode("utf-8", errors="replace")
+
+    def list_events(self, namespace: str) -> list[dict[str, Any]]:
+        return self._items("events", "CoreV1Api", "list_namespaced_event", namespace)
+
+    def list_deployments(self, namespace: str) -> list[dict[str, Any]]:
+        return self._items("deployments", "AppsV1Api", "list_namespaced_deployment", namespace)
+
+    def list_replicasets(self, namespace: str) -> list[dict[str, Any]]:
+        return self._items("replicasets", "AppsV1Api", "list_namespaced_replica_set", namespace)
+
+    def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
+        """From metrics-server (metrics.k8s.io); empty when it is not installed."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            body = json.loads(self._call(
+                "CustomObjectsApi", "list_namespaced_custom_object", "metrics.k8s.io", "v1beta1", namespace, "pods"
+            ))
+        except ApiException:
+            return {}
+        return {
+            (item.get("metadata") or {}).get("name"): _sum_usage(item.get("containers") or [])
+            for item in body.get("items") or []
+        }
+
+    def version(self) -> dict[str, Any]:
+        return self._json("version", "VersionApi", "get_code")
+
+
+def _reason(reason: Any) -> str:
+    text = str(reason)
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "connection timed out"
+    return text.split(": ", 1)[-1][:200]
+
+
+def _status_message(exc: Any) -> str:
+    """The `message` of the API's Status object, or the HTTP reason."""
+    try:
+        return str(json.loads(exc.body).get("message") or "")
+    except (TypeError, ValueError, AttributeError):
+        return str(exc.reason or "")
+
+
+def _api_error(exc: Any, what: str) -> BackendError:
+    message = _status_message(exc)
+    if exc.status in (401, 403):
+        return BackendError(
+            f"Kubernetes API refused access to {what} ({exc.status}): {message}",
+            hint="the credentials lack read permission (RBAC: get/list on pods, pods/log, events, deployments, replicasets)",
+        )
+    if exc.status == 404:
+        return NotFound(f"{what}: {message or 'not found'}")
+    return BackendError(f"Kubernetes API error on {what} ({exc.status}): {message or exc.reason}")
+
+
+class KubernetesDeploys:
+    """Deploy history from a Deployment's ReplicaSets: each revision is a rollout.
+
+    The RS's creation time is when that revision first rolled out; a rollback re-uses
+    an old RS and gives it a new revision number, so its `at` stays the original
+    rollout time (Kubernetes keeps no better record).
+    """
+
+    kind = "kubernetes"
+
+    def __init__(self, cluster: Any, services_fn: Callable[[], list[Any]]):
+        self.cluster = cluster
+        self.services_fn = services_fn
+
+    def deploys(self, service: str, since: datetime) -> list[dict[str, Any]]:
+        svc = next((s for s in self.services_fn() if s.name == service), None)
+        if svc is None or not hasattr(self.cluster, "list_replicasets"):
+            return []
+        deployment = next(
+            (d for d in self.cluster.list_deployments(svc.namespace) if d["metadata"]["name"] == svc.deployment), None
+        )
+        current = ((deployment or {}).get("metadata", {}).get("annotations") or {}).get(REVISION)
+        complete = _rollout_complete(deployment) if deployment else None
+        out = []
+        for rs in self.cluster.list_replicasets(svc.namespace):
+            meta = rs.get("metadata") or {}
+            owners = meta.get("ownerReferences") or []
+            if not any(o.get("kind") == "Deployment" and o.get("name") == svc.deployment for o in owners):
+                continue
+            annotations = meta.get("annotations") or {}
+            at = parse_iso(meta.get("creationTimestamp"))
+            if at is None or at < since:
+                continue
+            containers = (((rs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+            image = containers[0].get("image") if containers else None
+            revision = annotations.get(REVISION)
+            if revision is not None and revision == current:
+                status = "current" if complete else "rolling out"
+            else:
+                status = "superseded"
+            out.append({
+                "service": service,
+                "version": _tag(image),
+                "image": image,
+                "at": meta.get("creationTimestamp"),
+                "author": None,  # Kubernetes does not record who applied a change
+                "revision": int(revision) if str(revision or "").isdigit() else revision,
+                "change": annotations.get(CHANGE_CAUSE),
+                "status": status,
+                "replicaset": meta.get("name"),
+            })
+        return sorted(out, key=lambda d: (d["at"] or "", str(d["revision"])), reverse=True)
+
+
+def _rollout_complete(dep: dict[str, Any]) -> bool:
+    spec, status = dep.get("spec") or {}, dep.get("status") or {}
+    desired = int(spec.get("replicas") if spec.get("replicas") is not None else 1)
+    return int(status.get("updatedReplicas") or 0) >= desired and int(status.get("availableReplicas") or 0) >= desired
+
+
+def _tag(image: str | None) -> str | None:
+    if not image:
+        return None
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+class NoMetrics:
+    """No metrics source configured: health verdicts rest on rollout and pod state."""
+
+    kind = "none"
+
+    def service_metrics(self, service: str) -> dict[str, Any] | None:
+        return None
+
+    def alerts(self, service: str) -> list[dict[str, Any]]:
+        return []

@@ -1,0 +1,204 @@
+"""A local HTTP server that answers like the Kubernetes API server (read paths only).
+
+The real `kubernetes` client talks to it through a kubeconfig, so tests exercise the
+client's URL building, auth header, query parameters, JSON decoding and error
+statuses, not a mock of our own code. Objects are the API's JSON; errors are
+`Status` objects with the codes the real server uses (404 for a missing pod, 400
+for a missing previous container).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+
+@dataclass
+class ClusterData:
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    replicasets: list[dict[str, Any]] = field(default_factory=list)
+    pod_logs: dict[tuple[str, str, bool], str] = field(default_factory=dict)  # (ns, pod, previous)
+    usage: dict[tuple[str, str], dict[str, str]] | None = None  # None: no metrics-server
+
+    @classmethod
+    def from_scenario(cls, sc: Any) -> "ClusterData":
+        return cls(pods=sc.pods, events=sc.events, deployments=sc.deployments, pod_logs=sc.pod_logs, usage=sc.pod_usage)
+
+
+def _status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "details": details or {}, "code": code}
+
+
+ROUTES = [
+    ("version", re.compile(r"^/version/?$")),
+    ("pod_log", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)/log$")),
+    ("pod", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)$")),
+    ("pods", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods$")),
+    ("events", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/events$")),
+    ("deployments", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments$")),
+    ("replicasets", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/replicasets$")),
+    ("metrics", re.compile(r"^/apis/metrics.k8s.io/v1beta1/namespaces/(?P<ns>[^/]+)/pods$")),
+]
+
+
+class FakeKubeAPI:
+    """`with FakeKubeAPI(data) as api:` serves on 127.0.0.1:<random port>."""
+
+    def __init__(self, data: ClusterData, token: str = "test-token"):
+        self.data = data
+        self.token = token
+        self.requests: list[str] = []  # path?query of every request, for assertions
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                fake.requests.append(self.path)
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
+                url = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                for name, pattern in ROUTES:
+                    m = pattern.match(url.path)
+                    if m:
+                        code, body = getattr(fake, "_" + name)(query, **m.groupdict())
+                        if isinstance(body, str):
+                            return self._send(code, body.encode(), "text/plain")
+                        return self._json(code, body)
+                self._json(404, _status(404, "NotFound", "the server could not find the requested resource"))
+
+            def _json(self, code: int, body: Any) -> None:
+                self._send(code, json.dumps(body).encode(), "application/json")
+
+            def _send(self, code: int, payload: bytes, ctype: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> "FakeKubeAPI":
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # handlers: (status code, JSON body or text) ---------------------------------
+    @staticmethod
+    def _list(kind: str, api_version: str, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        # Items of a real list carry no kind/apiVersion; the list does.
+        stripped = [{k: v for k, v in i.items() if k not in ("kind", "apiVersion")} for i in items]
+        return 200, {"kind": f"{kind}List", "apiVersion": api_version, "metadata": {"resourceVersion": "1"}, "items": stripped}
+
+    @staticmethod
+    def _in(ns: str, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [o for o in objs if o["metadata"].get("namespace") == ns]
+
+    def _version(self, query: dict[str, str]) -> tuple[int, Any]:
+        return 200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-fake", "platform": "linux/amd64"}
+
+    def _pods(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+        return self._list("Pod", "v1", self._in(ns, self.data.pods))
+
+    def _find_pod(self, ns: str, name: str) -> dict[str, Any] | None:
+        return next((p for p in self._in(ns, self.data.pods) if p["metadata"]["name"] == name), None)
+
+    def _pod(self, query: dict[str, str], ns: str, name: str) -> tuple[int, Any]:
+        pod = self._find_pod(ns, name)
+        if pod is None:
+            return 404, _status(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"})
+        return 200, pod
+
+    def _pod_log(self, query: dict[str, str], ns: str, name: str) -> tuple[int, Any]:
+        pod = self._find_pod(ns, name)
+        if pod is None:
+            return 404, _status(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"})
+        containers = [c["name"] for c in pod["spec"]["containers"]]
+        container = query.get("container") or containers[0]
+        if container not in containers:
+            return 400, _status(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        previous = query.get("previous") == "true"
+        text = self.data.pod_logs.get((ns, name, previous))
+        if text is None:
+            if previous:
+                return 400, _status(400, "BadRequest", f'previous terminated container "{container}" in pod "{name}" not found')
+            text = ""
+        if "tailLines" in query:
+            lines = text.splitlines()
+            tail = int(query["tailLines"])
+            text = "\n".join(lines[-tail:] if tail else []) + ("\n" if lines and tail else "")
+        return 200, text
+
+    def _events(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+        return self._list("Event", "v1", self._in(ns, self.data.events))
+
+    def _deployments(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+        return self._list("Deployment", "apps/v1", self._in(ns, self.data.deployments))
+
+    def _replicasets(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+        return self._list("ReplicaSet", "apps/v1", self._in(ns, self.data.replicasets))
+
+    def _metrics(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+        if self.data.usage is None:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        items = [
+            {"metadata": {"name": pod, "namespace": pns}, "timestamp": "2026-01-01T00:00:00Z", "window": "15s",
+             "containers": [{"name": "main", "usage": u}]}
+            for (pns, pod), u in self.data.usage.items() if pns == ns
+        ]
+        return 200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+
+
+def write_kubeconfig(path: Path, server: str, token: str = "test-token", namespace: str | None = None, context: str = "fake") -> Path:
+    ctx: dict[str, Any] = {"cluster": "fake-cluster", "user": "fake-user"}
+    if namespace:
+        ctx["namespace"] = namespace
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "fake-cluster", "cluster": {"server": server}}],
+        "users": [{"name": "fake-user", "user": {"token": token}}],
+        "contexts": [{"name": context, "context": ctx}],
+    }))
+    return path
+
+
+def closed_port() -> int:
+    """A port nothing listens on: connecting is refused at once."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class HangingServer:
+    """Accepts TCP connections (the kernel completes the handshake) and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.sock.close()
