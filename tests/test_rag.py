@@ -383,6 +383,26 @@ def test_healthy_output_has_no_signals(healthy):
     assert detect_signals(healthy) == []
 
 
+def test_scanning_a_large_healthy_result_is_cheap():
+    rows = [{"level": "INFO", "message": f"GET /api/v1/payments/{i} 200 12ms user={i}"} for i in range(5000)]
+    text = json.dumps({"rows": rows})
+    t = time.perf_counter()
+    assert detect_signals(text) == []
+    assert time.perf_counter() - t < 0.3  # ~40 ms here; a plain re.I scan per pattern took ~800 ms
+
+
+def test_needles_are_mandatory_literals():
+    from sre_mcp.rag.signals import needle
+
+    assert needle(r"\bOOMKill(?:ed|ing)\b") == "oomkill"
+    assert needle(r"(?:connection )?pool (?:is )?exhausted") == "exhausted"
+    assert needle(r"exceeded (?:its )?memory limit") == "memory limit"
+    assert needle(r"a|b") is None
+    for sig in SIGNALS:  # every positive example passes its own needle filter
+        text = POSITIVE[sig.name].lower()
+        assert any(lit is None or lit in text for lit, _ in sig.checks), sig.name
+
+
 def test_query_for_combines_in_table_order_without_repeats():
     q = query_for(["CrashLoopBackOff", "OOMKilled"])
     assert q.startswith("container OOMKilled")
