@@ -138,6 +138,11 @@ class KubernetesCluster:
             self._api = client.ApiClient(cfg)
             return self._api
 
+    @property
+    def api_client(self) -> Any:
+        """The configured ApiClient, for the write tools (backends/writes.py)."""
+        return self._client()
+
     # requests ----------------------------------------------------------------
     def _call(self, api_name: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """One typed client call, undecoded (`_preload_content=False`): the body is
