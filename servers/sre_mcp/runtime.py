@@ -223,41 +223,10 @@ class Runbooks:
             return None
 
     def search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+        # `--no-rag`: BM25 over the same section chunks, no embedding model.
         if not self.rag:
-            return self._keyword_search(query, n_results, team)
+            return self.index.keyword_search(query, n_results, team)
         return self.index.search(query, n_results, team)
-
-    def _keyword_search(self, query: str, n_results: int, team: str | None) -> list[dict[str, Any]]:
-        """`--no-rag`: BM25 over the same section chunks, no embedding model."""
-        from sre_mcp.rag import index as rag
-
-        query = (query or "").strip()
-        if not query:
-            raise ValueError("query must not be empty")
-        if team is not None and team.strip().lower() not in self.teams():
-            raise ValueError(f"unknown team {team!r}; known teams: {', '.join(self.teams())}")
-        if getattr(self, "_bm25", None) is None:
-            runbooks = self.index._runbooks.values()
-            self._chunks = [c for rb in runbooks for c in rag.make_chunks(rb, self.index.config)]
-            self._bm25 = rag.BM25([rag.tokenize(rag.RunbookIndex._bm25_text(c)) for c in self._chunks])
-        qtok = rag.tokenize(query)
-        raw = self._bm25.scores(qtok)
-        k0 = self.index.config.bm25_k0
-        hits: dict[str, dict[str, Any]] = {}
-        for i in sorted(range(len(self._chunks)), key=lambda i: -raw[i]):
-            c = self._chunks[i]
-            if raw[i] <= 0 or (team and c.team != team.strip().lower()):
-                continue
-            if c.runbook_id in hits:
-                continue
-            hits[c.runbook_id] = {
-                "runbook_id": c.runbook_id, "uri": f"runbook://{c.runbook_id}", "title": c.title,
-                "section": c.section, "team": c.team, "tags": list(c.tags),
-                "relevance": round(raw[i] / (raw[i] + k0), 4), "excerpt": rag.excerpt(c.text, qtok), "sections": [],
-            }
-            if len(hits) >= max(1, min(10, int(n_results))):
-                break
-        return list(hits.values())
 
     def start_background_warmup(self) -> None:
         if self.rag:
