@@ -164,5 +164,8 @@ class RedactionFilter:
 
 def redact_arguments(arguments: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """The argument filter for audit lines: (arguments with secrets masked, how many)."""
-    out, counts = redact(arguments)
+    try:
+        out, counts = redact(arguments)
+    except Exception:  # never let the audit path take the call down, nor log raw values
+        return {k: "[REDACTED:unavailable]" for k in arguments}, max(1, len(arguments))
     return out, sum(counts.values())
