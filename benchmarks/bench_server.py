@@ -66,13 +66,14 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--spawns", type=int, default=5)
+    ap.add_argument("--scenario", default="payments-incident")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     echo_py = tmp / "echo_server.py"
     echo_py.write_text(ECHO)
     env = {"HF_HUB_OFFLINE": "1", "SRE_STATE_DIR": str(tmp / "state"), "SRE_CACHE_DIR": str(tmp / "cache")}
-    ours = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--audit-log", str(tmp / "audit.jsonl")], env=env)
-    ours_norag = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--no-rag", "--audit-log", str(tmp / "audit.jsonl")], env=env)
+    ours = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--scenario", a.scenario, "--audit-log", str(tmp / "audit.jsonl")], env=env)
+    ours_norag = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--scenario", a.scenario, "--no-rag", "--audit-log", str(tmp / "audit.jsonl")], env=env)
     bare = StdioServerParameters(command=sys.executable, args=[str(echo_py)], env=env)
 
     print(f"python {sys.version.split()[0]}, {a.spawns} spawns, {a.calls} calls each\n")
