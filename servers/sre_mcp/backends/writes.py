@@ -209,6 +209,9 @@ class KubernetesWrites:
         self.api_client = api_client
         self.apps = client.AppsV1Api(api_client)
         self._ApiException = client.ApiException
+        import urllib3
+
+        self._transport_errors = urllib3.exceptions.HTTPError
 
     def _plain(self, obj: Any) -> dict[str, Any]:
         return self.api_client.sanitize_for_serialization(obj)
@@ -225,7 +228,7 @@ class KubernetesWrites:
                 409: "the object changed meanwhile; preview again",
             }.get(status)
             raise BackendError(f"{what} failed: HTTP {status} {getattr(exc, 'reason', '')}".strip(), hint=hint) from None
-        except OSError as exc:  # connection refused, DNS, TLS
+        except (OSError, self._transport_errors) as exc:  # connection refused, DNS, TLS, retries exhausted
             raise BackendError(f"{what} failed: API server unreachable ({type(exc).__name__})", hint="check the cluster connection") from None
 
     def read_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
