@@ -126,7 +126,7 @@ class Gen:
             first = json.dumps(body, ensure_ascii=False).replace('"__TS__"', '"' + ts + '"')
         elif fmt == "redis":
             first = f"1:{ln.comp or 'M'} {ts} * {ln.message}"
-        elif fmt == "nginx":
+        elif fmt in ("nginx", "raw"):
             first = ln.message.replace("{T}", ts)
         else:
             first = f"{ts} {ln.level:<5} [{ln.comp or 'main'}] {ln.message}"
@@ -172,3 +172,77 @@ def crash_loop(first_crash: float, crashes: int, run_s: float, backoff_cap: floa
         out.append((start, t))
         b = min(b * 2, backoff_cap)
     return out
+
+
+# ---------------------------------------------------------------------- YAML files
+import yaml as _yaml
+
+
+class _Dumper(_yaml.SafeDumper):
+    pass
+
+
+def _short(value) -> bool:
+    if isinstance(value, dict):
+        return all(_short(v) for v in value.values()) and len(str(value)) <= 110
+    if isinstance(value, list):
+        return all(not isinstance(v, (dict, list)) for v in value) and len(str(value)) <= 110
+    return True
+
+
+def _repr_dict(dumper, data):
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=_short(data) and len(data) <= 6)
+
+
+def _repr_list(dumper, data):
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_short(data))
+
+
+_Dumper.add_representer(dict, _repr_dict)
+_Dumper.add_representer(list, _repr_list)
+
+
+def write_yaml(folder: Path, name: str, data, header: str = "") -> None:
+    text = _yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=140)
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        # a blank line between top-level entries keeps long lists readable
+        text = text.replace("\n- ", "\n\n- ")
+    (folder / name).write_text((header.rstrip() + "\n" if header else "") + text, encoding="utf-8")
+
+
+def container(name: str, image: str, *, ready: bool = True, restarts: int = 0, state: dict | None = None,
+              last_state: dict | None = None, requests: dict | None = None, limits: dict | None = None,
+              env: dict | None = None, liveness: dict | None = None, readiness: dict | None = None,
+              ports: list | None = None, started: str = "-1d") -> dict:
+    c: dict = {"name": name, "image": image}
+    if ports:
+        c["ports"] = ports
+    c["ready"] = ready
+    c["restarts"] = restarts
+    c["state"] = state or {"running": {"started": started}}
+    if last_state:
+        c["last_state"] = last_state
+    res = {}
+    if requests:
+        res["requests"] = requests
+    if limits:
+        res["limits"] = limits
+    if res:
+        c["resources"] = res
+    if env:
+        c["env"] = env
+    if liveness:
+        c["liveness"] = liveness
+    if readiness:
+        c["readiness"] = readiness
+    return c
+
+
+def pod(name: str, namespace: str, service: str, node: str, created: str, ip: str, containers: list[dict],
+        usage: dict | None = None, **extra) -> dict:
+    p: dict = {"name": name, "namespace": namespace, "service": service, "node": node, "created": created, "ip": ip}
+    if usage:
+        p["usage"] = usage
+    p.update(extra)
+    p["containers"] = containers
+    return p
