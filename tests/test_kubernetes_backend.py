@@ -15,7 +15,7 @@ import yaml
 from mcp import Client
 
 from sre_mcp.backends.base import BackendError, NotFound
-from sre_mcp.backends.kubernetes import KubernetesCluster, KubernetesDeploys, NoMetrics
+from sre_mcp.backends.kubernetes import KubernetesCluster, KubernetesDeploys, NoMetrics, _quantity
 from sre_mcp.config import ServerConfig
 from sre_mcp.scenarios.loader import Service
 from sre_mcp.server import build_server
@@ -269,3 +269,37 @@ def test_hung_api_server_times_out_in_the_backend(tmp_path):
         assert time.monotonic() - t0 < 2, "no retries multiply the wait"
     finally:
         hanging.close()
+
+
+def _coarse(value):
+    """Ages under two minutes are printed in seconds and tick between two calls."""
+    if isinstance(value, dict):
+        # Usage: metrics-server figures are rendered like `kubectl top` (Mi, m); the
+        # scenario may write 1.1Gi. Compare the quantities.
+        return {k: (int(_quantity(v) * 1000 if k == "cpu" else _quantity(v) / 2**20) if k in ("cpu", "memory") and isinstance(v, str) else _coarse(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_coarse(v) for v in value)
+    if isinstance(value, str) and re.fullmatch(r"\d+s( ago)?", value):
+        return "<seconds>"
+    return value
+
+
+async def test_shipped_incident_is_the_same_through_the_real_client(tmp_path):
+    from sre_mcp.scenarios.loader import list_shipped
+
+    if "payments-incident" not in list_shipped():
+        pytest.skip("payments-incident scenario not shipped yet")
+    fixture_server, frt = build_server(ServerConfig(scenario="payments-incident", audit_log=tmp_path / "a.jsonl", rag=False))
+    sc = frt.scenario
+    with FakeKubeAPI(ClusterData.from_scenario(sc)) as api:
+        real_server, rrt = _real_server(tmp_path, api.url, namespaces=sc.namespaces)
+        async with Client(fixture_server) as fc, Client(real_server) as rc:
+            for ns in sc.namespaces:
+                calls = [("list_pods", {"namespace": ns}), ("list_deployments", {"namespace": ns}), ("get_events", {"namespace": ns})]
+                calls += [(t, {"namespace": ns, "pod_name": p["metadata"]["name"]}) for p in sc.pods
+                          if p["metadata"]["namespace"] == ns for t in ("describe_pod", "get_pod_logs")]
+                for name, args in calls:
+                    # Error flag and structured content (the text is its JSON rendering).
+                    real, fixture = _coarse((await _call(rc, name, args))[:2]), _coarse((await _call(fc, name, args))[:2])
+                    assert real == fixture, (name, args)
