@@ -1,0 +1,1 @@
+"""Modal screens: help, command line, server log, related runbooks, approval."""

@@ -1,0 +1,87 @@
+"""Service health: list_services, then check_service_health for all of them at once; worst first."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.widgets import DataTable
+
+from sre_console.themes import palette
+from sre_console.widgets.pane import Pane, PaneMessage
+
+RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
+
+
+class HealthPane(Pane):
+    title = "service health"
+
+    class ServiceChosen(Message):
+        def __init__(self, service: str, namespace: str | None):
+            super().__init__()
+            self.service, self.namespace = service, namespace
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.rows: list[dict] = []
+
+    def compose(self):
+        yield PaneMessage()
+        table = DataTable(id="health-table", cursor_type="row", zebra_stripes=False)
+        table.add_columns("service", "status", "err%", "p99", "rps", "ready", "alerts")
+        yield table
+
+    @work(exclusive=True, group="health")
+    async def load(self) -> None:
+        listed = await self.call("list_services")
+        if listed is None:
+            return
+        services = (listed.payload() or {}).get("services") or []
+        results = await asyncio.gather(*(self.app.host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
+        rows = []
+        for svc, res in zip(services, results):
+            if res.ok and isinstance(res.payload(), dict):
+                rows.append({**res.payload(), "namespace": svc.get("namespace")})
+            else:
+                rows.append({"service": svc["name"], "namespace": svc.get("namespace"), "status": "unknown", "error": res.error})
+        rows.sort(key=lambda r: (RANK.get(str(r.get("status")), 2), -(r.get("error_rate") or 0), r.get("service", "")))
+        self.rows = rows
+        self.message.hide()
+        self._render_rows()
+        bad = sum(1 for r in rows if r.get("status") not in ("ok", "healthy"))
+        self.set_subtitle(f"{len(rows)} services · {bad} need attention")
+
+    def _render_rows(self) -> None:
+        table = self.query_one(DataTable)
+        colours = palette(self.app)
+        key_of = {"critical": "health-critical", "degraded": "health-degraded", "ok": "health-ok", "healthy": "health-ok"}
+        selected = table.cursor_row
+        table.clear()
+        for r in self.rows:
+            status = str(r.get("status", "unknown"))
+            colour = colours.get(key_of.get(status, ""), colours["log-debug"])
+            err = r.get("error_rate")
+            p99 = r.get("p99_ms")
+            dep = r.get("deployment") or {}
+            alerts = r.get("alerts") or []
+            firing = ", ".join(a.get("name", "?") for a in alerts)
+            table.add_row(
+                Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
+                Text(f"● {status}", style=colour),
+                Text("—" if err is None else f"{err * 100:.1f}", style=colour if (err or 0) >= 0.05 else ""),
+                "—" if p99 is None else f"{p99:g}ms",
+                "—" if r.get("rps") is None else f"{r['rps']:g}",
+                dep.get("ready", "—"),
+                Text(f"{len(alerts)} {firing}"[:60] if alerts else "—", style=colours["health-degraded"] if alerts else ""),
+                key=r.get("service"),
+            )
+        if self.rows:
+            table.move_cursor(row=min(selected, len(self.rows) - 1))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        name = event.row_key.value
+        row = next((r for r in self.rows if r.get("service") == name), {})
+        self.post_message(self.ServiceChosen(name, row.get("namespace")))

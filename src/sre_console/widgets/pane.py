@@ -1,0 +1,58 @@
+"""What every pane shares: a title line, a one-line error, tool calls through the host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from sre_console.host.host import CallResult
+
+
+class PaneMessage(Static):
+    """One line under the title: a tool error or 'loading', never a traceback."""
+
+    DEFAULT_CSS = """
+    PaneMessage { height: auto; max-height: 2; padding: 0 1; color: $text-muted; display: none; }
+    PaneMessage.-shown { display: block; }
+    PaneMessage.-error { color: $error; }
+    """
+
+    def show(self, text: str, error: bool = False) -> None:
+        first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+        self.update(first[:300])
+        self.set_class(bool(first), "-shown")
+        self.set_class(error, "-error")
+
+    def hide(self) -> None:
+        self.show("")
+
+
+class Pane(Vertical):
+    """A bordered pane fed by tool calls. Subclasses implement `load()` as an exclusive worker."""
+
+    DEFAULT_CSS = """
+    Pane { border: round $panel-lighten-2; height: 1fr; }
+    Pane:focus-within { border: round $primary; }
+    """
+
+    title = "pane"
+
+    def on_mount(self) -> None:
+        self.border_title = self.title
+
+    @property
+    def message(self) -> PaneMessage:
+        return self.query_one(PaneMessage)
+
+    async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> CallResult | None:
+        """Call a tool; on failure show the error in the pane and return None."""
+        result = await self.app.host.call_tool(tool, arguments or {})
+        if not result.ok:
+            self.message.show(f"{tool}: {result.error or 'failed'}", error=True)
+            return None
+        return result
+
+    def set_subtitle(self, text: str) -> None:
+        self.border_subtitle = text

@@ -1,0 +1,46 @@
+"""The bottom line: server connections, calls, last latency, scenario, namespace, auto-refresh."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
+
+from sre_console.settings import frozen
+
+STATE_STYLE = {"ready": "green", "starting": "yellow", "restarting": "yellow", "down": "red", "stopped": "red"}
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        if not frozen():
+            self.set_interval(1.0, self.refresh_status)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        app = self.app
+        host = getattr(app, "host", None)
+        parts = []
+        if host is not None:
+            for name, state in host.status().items():
+                parts.append(f"[{STATE_STYLE.get(state, 'yellow')}]●[/] {name} {state}")
+            if frozen():
+                parts.append("calls —  last —")
+            else:
+                last = host.last_latency_ms
+                parts.append(f"calls {host.calls}  last {'—' if last is None else f'{last:.0f} ms'}")
+        parts.append(f"scenario {getattr(app, 'scenario', None) or '—'}")
+        parts.append(f"ns {getattr(app, 'namespace', '—')}")
+        interval = getattr(app, "refresh_interval", 0)
+        if interval:
+            paused = getattr(app, "auto_paused", False)
+            parts.append(f"auto {interval:g}s {'[yellow]paused[/]' if paused else '[green]on[/]'}")
+        else:
+            parts.append("auto off")
+        if not frozen():
+            parts.append(time.strftime("%H:%M:%S"))
+        self.update("  [dim]│[/]  ".join(parts))
