@@ -1,0 +1,165 @@
+"""Pilot tests of each pane against the real server (demo scenario over stdio)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from tests.tui_helpers import CRASHING_POD, SIZE, make_app, wait_loaded, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_startup_fills_health_and_pods_worst_first():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        # Health: worst first, the critical payment gateway on top.
+        assert app.health.rows[0]["service"] == "payment-gateway"
+        assert app.health.rows[0]["status"] == "critical"
+        # Pods of the services' first namespace; the crash-looping pod is there.
+        assert app.namespace == "payments"
+        names = [p["name"] for p in app.pods.pods]
+        assert CRASHING_POD in names
+        assert app.host.calls > 0
+        assert app.host.status() == {"sre": "ready"}
+
+
+async def test_pod_selection_updates_logs_and_describe():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        first = app.pods.selected
+        await pilot.press("down")
+        second = app.pods.selected
+        assert second != first
+        await wait_until(pilot, lambda: app.logs.loaded_source.name == second and app.describe.shown_target[1] == second,
+                         timeout=5, what="logs+describe for the next pod")
+        # The describe pane's data is describe_pod's answer for that pod.
+        assert app.describe.data["name"] == second
+
+
+async def test_pods_filter_regex_invert_and_faulty_toggle():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        table = app.pods.query_one("#pods-table", DataTable)
+        total = len(app.pods.pods)
+        await pilot.press("slash")
+        for ch in "payment-gw":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        gw = [p for p in app.pods.pods if "payment-gw" in p["name"]]
+        assert table.row_count == len(gw) < total
+        app.pods.apply_filter("!payment-gw")
+        assert table.row_count == total - len(gw)
+        await pilot.press("escape")  # clears the filter (focus is in the pods pane)
+        assert table.row_count == total
+        await pilot.press("f")
+        unhealthy = [p for p in app.pods.pods if not p.get("healthy", True)]
+        assert 0 < table.row_count == len(unhealthy)
+        assert CRASHING_POD in [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_logs_previous_container_find_and_toggles():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        assert app.pods.select(CRASHING_POD)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: app.logs.loaded_source.name == CRASHING_POD, what="logs of crashing pod")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.logs.loaded_source.previous, what="previous container logs")
+        view = app.logs.view
+        assert any("OutOfMemoryError" in line for line in view.lines)
+        # find: / in the logs pane, then n / N through the matches
+        await pilot.press("slash")
+        for ch in "outofmemory":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        assert len(view.matches) >= 1 and view.match_index == 0
+        await pilot.press("n")
+        assert view.match_index == (1 % len(view.matches))
+        assert not view.follow  # jumping to a match stops following
+        await pilot.press("s", "w", "t")
+        assert view.follow and view.wrap and not view.show_timestamps
+        await pilot.press("p")
+        await wait_until(pilot, lambda: not app.logs.loaded_source.previous, what="current container again")
+
+
+async def test_service_logs_from_health_pane():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await pilot.press("h")
+        await pilot.press("enter")  # the top row: payment-gateway
+        await wait_until(pilot, lambda: app.logs.loaded_source.kind == "service", what="search_logs for the service")
+        assert app.logs.loaded_source.name == "payment-gateway"
+        assert app.logs.view.line_count > 0
+
+
+async def test_events_warnings_only():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await pilot.press("e")
+        table = app.events.query_one(DataTable)
+        total = table.row_count
+        warnings = sum(1 for e in app.events.events if e.get("type") == "Warning")
+        assert 0 < warnings < total
+        await pilot.press("f")
+        assert table.row_count == warnings
+
+
+async def test_runbooks_search_open_and_describe():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await wait_until(pilot, lambda: app.runbooks.catalogue, what="runbook resources")
+        app.run_command(":runbook pod restarting exit 137 oomkilled")
+        from textual.widgets import OptionList
+
+        options = app.runbooks.query_one("#runbooks-list", OptionList)
+        await wait_until(pilot, lambda: "results for" in str(app.runbooks.border_subtitle), what="search results")
+        assert options.option_count > 0
+        await pilot.press("r")
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.runbooks.opened is not None, what="runbook opened")
+        assert app.runbooks.opened.startswith("runbook://")
+        await pilot.press("d")
+        assert app.query_one("#bottom").active == "tab-describe"
+
+
+async def test_command_mode_and_namespace_switch():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await pilot.press("colon")
+        for ch in "pods auth":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.pods.namespace == "auth" and app.pods.pods and app.pods.pods[0]["namespace"] == "auth",
+                         what="auth pods")
+        assert app.events.namespace == "auth"
+        app.run_command(":nope")  # unknown: a notification, not a crash
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
+        await pilot.press("escape")
+        await pilot.press("S")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ServerLogScreen", what="server log")
+        await pilot.press("escape")
+        await pilot.press("colon")
+        await pilot.press("q", "enter")
+        await wait_until(pilot, lambda: not app.is_running, timeout=5, what="quit")
+
+
+async def test_tool_error_is_one_line_in_the_pane():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        app.describe.show_pod("payments", "no-such-pod-zzz")
+        await wait_until(pilot, lambda: app.describe.message.has_class("-error"), what="error line")
+        text = str(app.describe.message.render())
+        assert "describe_pod" in text and "\n" not in text.strip() and "Traceback" not in text
