@@ -23,9 +23,15 @@ def server_args() -> list[str]:
     return ["--scenario", str(SCENARIO), "--no-rag"]
 
 
-def make_app(*, refresh_interval: float = 0, theme: str | None = None, settings: Settings | None = None, **kw) -> SREConsoleApp:
+def make_app(*, refresh_interval: float = 0, theme: str | None = None, settings: Settings | None = None,
+             watchdog: bool = True, **kw) -> SREConsoleApp:
     def factory() -> McpHost:
-        return McpHost([builtin_server(server_args())])
+        host = McpHost([builtin_server(server_args())])
+        if not watchdog:
+            # Snapshots: no liveness ping, so a restart cannot land in the middle of a frame.
+            for conn in host.servers.values():
+                conn.PING_EVERY = 3600
+        return host
 
     settings = settings or Settings(refresh_interval=refresh_interval, path=Path(os.environ.get("SRE_CONFIG_DIR", "/tmp")) / "config.yaml")
     return SREConsoleApp(host_factory=factory, settings=settings, refresh_interval=refresh_interval, theme=theme,

@@ -168,7 +168,7 @@ class SREConsoleApp(App[int]):
         if self.refresh_interval and not frozen():
             self.set_interval(self.refresh_interval, self._auto_refresh, name="auto-refresh")
 
-    @work(exclusive=True, group="host")
+    @work(exclusive=True, group="host", exit_on_error=False)
     async def _start_host(self) -> None:
         # Servers report "ready" through host events; panes load from there, so a slow
         # or dead server never holds the UI and a restarted one refills the panes.
@@ -209,7 +209,7 @@ class SREConsoleApp(App[int]):
     def runbooks(self) -> RunbooksPane:
         return self._main("#runbooks", RunbooksPane)
 
-    @work(exclusive=True, group="initial")
+    @work(exclusive=True, group="initial", exit_on_error=False)
     async def _load_everything(self) -> None:
         listed = await self.host.call_tool("list_services", {})
         if listed.ok:

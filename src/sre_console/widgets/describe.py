@@ -99,7 +99,7 @@ class DescribePane(Pane):
         self.target = (namespace, pod)
         self.load()
 
-    @work(exclusive=True, group="describe")
+    @work(exclusive=True, group="describe", exit_on_error=False)
     async def load(self) -> None:
         target = self.target
         if target is None:

@@ -31,7 +31,7 @@ class EventsPane(Pane):
         self.namespace = namespace
         self.load()
 
-    @work(exclusive=True, group="events")
+    @work(exclusive=True, group="events", exit_on_error=False)
     async def load(self) -> None:
         ns = self.namespace
         result = await self.call("get_events", {"namespace": ns, "limit": 200})

@@ -33,7 +33,7 @@ class HealthPane(Pane):
         table.add_columns("service", "status", "err%", "p99", "rps", "ready", "alerts")
         yield table
 
-    @work(exclusive=True, group="health")
+    @work(exclusive=True, group="health", exit_on_error=False)
     async def load(self) -> None:
         listed = await self.call("list_services")
         if listed is None:

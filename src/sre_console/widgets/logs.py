@@ -67,7 +67,7 @@ class LogsPane(Pane):
         if self.source and self.source.kind == "pod":
             self.show_pod(self.source.namespace or "default", self.source.name, not self.source.previous)
 
-    @work(exclusive=True, group="logs")
+    @work(exclusive=True, group="logs", exit_on_error=False)
     async def load(self) -> None:
         src = self.source
         if src is None:

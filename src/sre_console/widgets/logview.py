@@ -59,7 +59,7 @@ class LogView(ScrollView, can_focus=True):
         self._invalidate()
         self._rematch()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True)
+            self._to_end()
 
     def append(self, lines: list[str]) -> None:
         if not lines:
@@ -73,7 +73,7 @@ class LogView(ScrollView, can_focus=True):
             self.matches.extend(i for i in range(start, len(self.lines)) if self._find.search(self.lines[i]))
         self._update_virtual_size()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True)
+            self._to_end()
         self.refresh()
 
     def clear(self) -> None:
@@ -92,7 +92,12 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_follow(self, follow: bool) -> None:
         if follow:
-            self.scroll_end(animate=False)
+            self._to_end()
+
+    def _to_end(self) -> None:
+        # The new virtual size is laid out on the next refresh; scroll once it is.
+        self.scroll_to(y=max(0, self.virtual_size.height - self.scrollable_content_region.height), animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def on_resize(self) -> None:
         if self.wrap:

@@ -44,7 +44,9 @@ class Pane(Vertical):
 
     @property
     def message(self) -> PaneMessage:
-        return self.query_one(PaneMessage)
+        found = self.query(PaneMessage)
+        # While the app shuts down a late worker may find the pane emptied: write nowhere.
+        return found.first() if found else PaneMessage()
 
     async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> CallResult | None:
         """Call a tool; on failure show the error in the pane and return None."""

@@ -81,7 +81,7 @@ class PodsPane(Pane):
             self._render_rows()
         self.load()
 
-    @work(exclusive=True, group="pods")
+    @work(exclusive=True, group="pods", exit_on_error=False)
     async def load(self) -> None:
         ns = self.namespace
         self.set_subtitle(f"{ns} · loading…")

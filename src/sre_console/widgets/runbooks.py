@@ -31,7 +31,7 @@ class RunbooksPane(Pane):
             with VerticalScroll(id="runbooks-doc"):
                 yield Markdown("*Choose a runbook on the left, search for one, or press **b** for the runbooks attached to the latest results.*", id="runbook-md")
 
-    @work(exclusive=True, group="runbooks-list")
+    @work(exclusive=True, group="runbooks-list", exit_on_error=False)
     async def load(self) -> None:
         try:
             resources = await self.app.host.list_resources()
@@ -69,7 +69,7 @@ class RunbooksPane(Pane):
         else:
             self._search(query)
 
-    @work(exclusive=True, group="runbooks-search")
+    @work(exclusive=True, group="runbooks-search", exit_on_error=False)
     async def _search(self, query: str) -> None:
         result = await self.call("search_runbooks", {"query": query, "n_results": 10})
         if result is None:
@@ -92,7 +92,7 @@ class RunbooksPane(Pane):
     def open(self, uri: str, section: str | None = None) -> None:
         self._open(uri, section)
 
-    @work(exclusive=True, group="runbooks-open")
+    @work(exclusive=True, group="runbooks-open", exit_on_error=False)
     async def _open(self, uri: str, section: str | None) -> None:
         try:
             text = await self.app.host.read_resource(uri)
