@@ -65,7 +65,8 @@ def check(folder: Path) -> list[str]:
         if pods_of and ready != d.get("ready", d.get("replicas", 1)):
             errs.append(f"deployment {d['name']}: ready {d.get('ready')} but {ready} ready pods")
         running = [p for p in pods_of if p.get("phase", "Running") != "Failed"]
-        if pods_of and len(running) != d.get("replicas", 1):
+        want = d.get("replicas", 1)
+        if pods_of and not (want <= len(running) <= want + max(1, want // 2)):
             errs.append(f"deployment {d['name']}: replicas {d.get('replicas')} but {len(running)} non-failed pods")
     for i, e in enumerate(events):
         kind, name = e["object"].split("/", 1)
