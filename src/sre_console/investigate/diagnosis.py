@@ -1,0 +1,190 @@
+"""Evidence rules for the offline investigator: no model, no per-scenario text.
+
+Every tool result becomes observations (a line of text, the service it came from,
+a weight for how direct the evidence is). Each cause category is a set of patterns
+with a strength: a termination reason on the service's own pods is direct evidence,
+a timeout seen by a caller is usually a symptom. The category with the most weighted
+evidence wins; the service whose own evidence carries it is the culprit; a deploy is
+blamed only when it landed before the errors and its change matches them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Observation:
+    text: str
+    service: str | None
+    weight: float
+    source: str  # the tool it came from
+    at: str | None = None  # ISO time when known
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    pattern: re.Pattern[str]
+    strength: float
+    mechanism: str  # how the failure works, as a phrase
+    change_words: tuple[str, ...]  # words in a deploy's change that fit this kind of failure
+    runbook_query: str
+
+
+def _p(*alts: str) -> re.Pattern[str]:
+    return re.compile("|".join(alts), re.I)
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category("memory-exhaustion", _p(r"OOMKilled", r"OutOfMemory", r"heap space", r"exceeded memory limit", r"GC overhead",
+                                     r"heap (?:usage )?at 9\d%", r"\bexit(?:Code| code)?[ :=]*137\b", r"out of memory"),
+             3.0, "memory exhaustion: the process runs out of memory and the kernel OOM-kills the container",
+             ("memory", "heap", "batch", "job", "load", "cache", "buffer", "xmx", "in-memory", "all "),
+             "OOMKilled OutOfMemoryError heap memory limit crash loop"),
+    Category("connection-pool-exhaustion", _p(r"HikariPool", r"Connection is not available", r"connection pool", r"pool exhausted",
+                                              r"too many clients", r"remaining connection slots", r"max_connections",
+                                              r"JDBCConnectionException", r"could not (?:get|obtain|acquire) (?:a )?connection",
+                                              r"pool.{0,20}(?:timeout|timed out|exhausted)"),
+             3.0, "connection pool exhaustion: requests queue for too few database connections and time out",
+             ("pool", "hikari", "connection", "datasource", "max-pool", "maximum-pool", "config"),
+             "connection pool exhausted HikariPool connection is not available timeout"),
+    Category("resource-pressure-eviction", _p(r"\bEvicted\b", r"low on resource", r"MemoryPressure", r"DiskPressure",
+                                              r"ephemeral-storage", r"ephemeral storage", r"FreeDiskSpaceFailed", r"\bEvictionThresholdMet\b",
+                                              r"node.{0,30}pressure"),
+             3.0, "node resource pressure: the kubelet evicts pods from a node short of memory or disk",
+             ("log", "disk", "storage", "volume", "memory", "cache", "verbose", "debug"),
+             "node pressure pod evicted ephemeral storage disk memory eviction"),
+    Category("certificate-expiry", _p(r"x509", r"certificate (?:has )?expired", r"certificate.{0,40}expired", r"CERT_HAS_EXPIRED",
+                                      r"SSLHandshakeException", r"tls: .{0,40}(?:expired|bad certificate)", r"certificate is not valid"),
+             4.0, "an expired TLS certificate: handshakes fail so every call over that connection is refused",
+             ("cert", "tls", "ssl", "secret", "rotation"),
+             "TLS certificate expired x509 renewal"),
+    Category("bad-image", _p(r"ImagePullBackOff", r"ErrImagePull", r"manifest unknown", r"pull access denied", r"Failed to pull image"),
+             4.0, "a bad image reference: the new pods cannot pull their image and never start",
+             ("image", "tag", "registry", "version", "build"),
+             "ImagePullBackOff ErrImagePull image tag registry"),
+    Category("dns-failure", _p(r"no such host", r"NXDOMAIN", r"name resolution", r"UnknownHostException", r"could not resolve",
+                               r"SERVFAIL", r"getaddrinfo"),
+             3.0, "DNS resolution failure: the service cannot resolve its dependencies' names",
+             ("dns", "resolv", "host", "coredns", "ndots", "domain"),
+             "DNS resolution failure no such host coredns"),
+    Category("consumer-lag", _p(r"consumer lag", r"\blag\b.{0,30}\d", r"rebalanc", r"offsets? behind", r"max\.poll", r"backlog"),
+             2.0, "consumer lag: consumers fall behind the topic and the backlog grows",
+             ("consumer", "kafka", "partition", "batch", "poll", "topic"),
+             "kafka consumer lag rebalance backlog"),
+    Category("cache-eviction", _p(r"evicted keys", r"maxmemory", r"OOM command not allowed", r"cache (?:miss|eviction)", r"evicted_keys"),
+             1.5, "cache eviction: the cache drops keys under memory pressure and requests fall through to slower paths",
+             ("cache", "redis", "ttl", "eviction", "key"),
+             "redis cache eviction maxmemory cache miss"),
+    Category("cpu-throttling", _p(r"CPUThrottling", r"throttl", r"cpu.{0,20}(?:limit|saturat)"),
+             2.0, "CPU throttling: the containers hit their CPU limit and every request slows down",
+             ("cpu", "thread", "limit", "worker", "concurrency"),
+             "CPU throttling limits latency"),
+    Category("config-error", _p(r"invalid configuration", r"missing required", r"CreateContainerConfigError", r"unknown property",
+                                r"configuration error", r"failed to parse config"),
+             2.5, "a configuration error: the service starts with settings it cannot work with",
+             ("config", "configmap", "setting", "env", "flag"),
+             "configuration error rollback config"),
+    Category("probe-misconfiguration", _p(r"Liveness probe failed", r"Readiness probe failed", r"probe failed"),
+             0.6, "failing health probes: the kubelet restarts or unroutes pods whose probes fail",
+             ("probe", "liveness", "readiness", "health", "timeout"),
+             "liveness readiness probe failures restarts"),
+    Category("upstream-saturation", _p(r"upstream", r"circuit breaker", r"timed? ?out", r"deadline exceeded", r"\b429\b",
+                                       r"Too Many Requests", r"rate limit", r"\b503\b", r"connection refused", r"timeout"),
+             1.0, "upstream saturation: a dependency answers too slowly or refuses calls, so requests time out and circuit breakers open",
+             ("timeout", "retry", "client", "upstream", "traffic", "concurrency"),
+             "upstream timeouts circuit breaker open dependency saturation"),
+)
+BY_NAME = {c.name: c for c in CATEGORIES}
+_HYPHEN_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
+_IDENT = re.compile(r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+|[a-z]+_[a-z_]+|[a-z]+(?:\.[a-z]+){2,})\b")
+_STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
+         "added", "adds", "fix", "fixes", "update", "updated", "per", "pod", "pods", "since", "last", "run"}
+
+
+@dataclass
+class Diagnosis:
+    category: Category | None
+    score: float
+    culprit: str | None  # the service whose own evidence carries the cause
+    evidence: list[Observation] = field(default_factory=list)  # strongest first
+    scores: dict[str, float] = field(default_factory=dict)
+    upstream: str | None = None  # the dependency named by timeouts (upstream saturation)
+    component: str | None = None  # a code component named in both the errors and a change
+    deploy: dict[str, Any] | None = None  # the blamed deploy
+    ruled_out_deploys: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def diagnose(observations: list[Observation], deploys: dict[str, list[dict[str, Any]]], unhealthy_services: set[str],
+             focus: str | None = None, only_service: str | None = None) -> Diagnosis:
+    """The most likely cause from the observations; `only_service` restricts it to one service's evidence."""
+    obs = [o for o in observations if only_service is None or o.service == only_service]
+    totals: dict[str, float] = defaultdict(float)
+    per_service: dict[str, dict[str | None, float]] = defaultdict(lambda: defaultdict(float))
+    matched: dict[str, list[tuple[float, Observation]]] = defaultdict(list)
+    for o in obs:
+        for cat in CATEGORIES:
+            if cat.pattern.search(o.text):
+                # The service's own failing pods are the most direct evidence there is.
+                w = o.weight * cat.strength * (1.5 if o.service in unhealthy_services else 1.0)
+                totals[cat.name] += w
+                per_service[cat.name][o.service] += w
+                matched[cat.name].append((w, o))
+                break  # one category per observation: the first (most specific) pattern wins
+    if not totals:
+        return Diagnosis(None, 0.0, focus, [], {})
+    best = max(totals, key=lambda k: (totals[k], -[c.name for c in CATEGORIES].index(k)))
+    cat = BY_NAME[best]
+    named = {s: w for s, w in per_service[best].items() if s}
+    culprit = max(named, key=named.get) if named else focus
+    ev = [o for _, o in sorted(matched[best], key=lambda wo: -wo[0])]
+    d = Diagnosis(cat, totals[best], culprit, ev, dict(totals))
+    if best == "upstream-saturation":
+        names = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text) if n != culprit and not n.startswith(("tx-", "req-")))
+        d.upstream = names.most_common(1)[0][0] if names else None
+    _judge_deploys(d, deploys.get(culprit or "", []))
+    return d
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z0-9_.-]{3,}", text.lower()) if w not in _STOP}
+
+
+def _judge_deploys(d: Diagnosis, deploys: list[dict[str, Any]]) -> None:
+    """Blame a deploy only when it came before the errors and what it changed matches them."""
+    times = [t for t in (_parse_time(o.at) for o in d.evidence) if t]
+    first_error = min(times) if times else None
+    evidence_text = " ".join(o.text for o in d.evidence[:40])
+    idents = set(_IDENT.findall(evidence_text))
+    ev_words = _words(evidence_text)
+    for dep in deploys:
+        change = str(dep.get("change") or "")
+        at = _parse_time(dep.get("at"))
+        before = at is None or first_error is None or at <= first_error
+        shared_idents = sorted(i for i in idents if i.lower() in change.lower())
+        change_l = change.lower()
+        affinity = [w for w in d.category.change_words if w in change_l] if d.category else []
+        shared_words = ev_words & _words(change)
+        if dep.get("status") in ("failed", "rolled_back"):
+            d.ruled_out_deploys.append({**dep, "why": f"it {dep.get('status')}"})
+            continue
+        if before and (shared_idents or affinity or len(shared_words) >= 2):
+            if d.deploy is None:
+                d.deploy = dep
+                d.component = shared_idents[0] if shared_idents else None
+            continue
+        d.ruled_out_deploys.append({**dep, "why": "it landed after the errors began" if not before else "its change does not match the errors"})

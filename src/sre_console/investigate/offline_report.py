@@ -1,0 +1,338 @@
+"""The offline investigator's report: sections written from the evidence and the rules.
+
+The prompt says which sections it wants ("- ROOT CAUSE: ...", "- DECISION: ...");
+this writes those, in that order, from what the tools returned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sre_console.investigate.diagnosis import Diagnosis, diagnose
+
+_SECTION = re.compile(r"^- ([A-Z][A-Z /-]+?):", re.M)
+
+
+def requested_sections(prompt: str) -> list[str]:
+    found = _SECTION.findall(prompt)
+    return found or ["ROOT CAUSE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE", "FOLLOW-UP"]
+
+
+def _q(text: str, n: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def write_report(prompt: str, steps: list, ev: Any) -> str:
+    from sre_console.investigate.offline import Planner
+
+    plan = Planner(prompt, steps, ev, {})
+    d = plan.diagnosis()
+    writer = ReportWriter(plan, d)
+    out = []
+    for name in requested_sections(prompt):
+        fn = getattr(writer, "s_" + re.sub(r"[^a-z]+", "_", name.lower()).strip("_"), None)
+        if fn is None:
+            continue
+        body = fn().strip()
+        out.append(f"{name}: {body}" if "\n" not in body else f"{name}:\n{body}")
+        if name == "ROOT CAUSE":
+            out.append("EVIDENCE:\n" + writer.evidence())
+    return "\n\n".join(out) + "\n"
+
+
+class ReportWriter:
+    def __init__(self, plan: Any, d: Diagnosis):
+        self.plan, self.ev, self.d = plan, plan.ev, d
+        self.focus = plan.focus()
+        self.culprit = d.culprit or self.focus
+
+    # helpers ------------------------------------------------------------------------
+    def ns(self, service: str | None) -> str:
+        return self.ev.namespace_of(service) or self.plan.focus_ns() or "default"
+
+    def deployment(self, service: str | None) -> str:
+        h = self.ev.health.get(service or "") or {}
+        return ((h.get("deployment") or {}).get("name")) or next(
+            (s.get("deployment") for s in self.ev.services if s.get("name") == service), None) or (service or "SERVICE")
+
+    def bad_pods(self, service: str | None) -> list[dict]:
+        return [p for p in self.ev.service_pods(service) if not p.get("healthy")]
+
+    def quote(self, sources: tuple[str, ...] = ("get_pod_logs", "search_logs", "count_errors", "trace_transaction", "get_events", "describe_pod")) -> str | None:
+        for o in self.d.evidence:
+            if o.source in sources and o.service in (self.culprit, None):
+                return _q(_strip_time(o.text), 140)
+        return None
+
+    def limit(self, service: str | None) -> str | None:
+        for name in [p["name"] for p in self.ev.service_pods(service)]:
+            for c in (self.ev.describe.get(name) or {}).get("containers") or []:
+                lim = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+                if lim:
+                    return lim
+        return None
+
+    def deploy_phrase(self, dep: dict) -> str:
+        bits = [f"deploy {dep.get('version')}"]
+        if dep.get("revision") is not None:
+            bits.append(f"(revision {dep.get('revision')}")
+            bits[-1] += f", {dep.get('ago')} ago" if dep.get("ago") else ""
+            bits[-1] += f", by {dep.get('author')})" if dep.get("author") else ")"
+        return " ".join(bits) + f": \"{_q(dep.get('change', ''), 200)}\""
+
+    # incident sections ------------------------------------------------------------------
+    def s_root_cause(self) -> str:
+        if self.plan.target is None and not self.ev.traces:
+            return self.daily_causes()
+        return self.root_cause()
+
+    def daily_causes(self) -> str:
+        """One cause per service that is not healthy, each from that service's own evidence."""
+        lines = []
+        bad = self.ev.unhealthy_services()
+        for svc, h in sorted(self.ev.health.items(), key=lambda kv: _rank(kv[1])):
+            if h.get("status") == "healthy":
+                continue
+            d = diagnose(self.ev.observations(), self.ev.deploys, bad, svc, only_service=svc)
+            sub = ReportWriter(self.plan, d)
+            sub.focus = sub.culprit = svc
+            lines.append(f"- {svc}: " + sub.root_cause())
+        return "\n".join(lines) or "none: every service is healthy."
+
+    def root_cause(self) -> str:
+        d, svc = self.d, self.culprit
+        if d.category is None:
+            h = self.ev.health.get(self.focus or "") or {}
+            if h.get("status") == "healthy" or not h:
+                return f"none found: {self.focus or 'the service'} looks healthy in every signal checked (no unhealthy pods, no error pattern)."
+            return f"{self.focus} is {h.get('status')} ({'; '.join(h.get('reasons') or [])[:200]}) but no known failure pattern explains it yet."
+        cat = d.category.name
+        parts = []
+        bad = self.bad_pods(svc)
+        if cat == "memory-exhaustion":
+            lim = self.limit(svc)
+            reasons = {((p.get("last_termination") or {}).get("reason")) for p in bad} - {None}
+            pods = ", ".join(p["name"] for p in bad[:4])
+            s = f"{svc} is failing from memory exhaustion"
+            if pods:
+                s += f": pods {pods} were {'/'.join(sorted(reasons)) or 'killed'}"
+                codes = {str((p.get("last_termination") or {}).get("exit_code")) for p in bad} - {"None"}
+                s += f" (exit {', '.join(sorted(codes))}" + (f", memory limit {lim})" if lim else ")") if codes else ""
+            oom = next((o.text for o in d.evidence if re.search(r"OutOfMemory|heap", o.text)), None)
+            if oom:
+                s += f" after \"{_q(_strip_time(oom), 110)}\""
+            if d.component:
+                s += f" in {d.component}"
+            parts.append(s + ".")
+        elif cat == "upstream-saturation":
+            up = d.upstream or "a dependency"
+            parts.append(f"{svc} is a victim of upstream saturation in {up}: calls to {up} time out and fail "
+                         f"(\"{self.quote() or 'timeouts'}\"), so requests queue and circuit breakers open; "
+                         f"{svc}'s own pods are {'failing too' if bad else 'healthy'}.")
+        else:
+            where = f" on pods {', '.join(p['name'] for p in bad[:3])}" if bad else ""
+            parts.append(f"{svc} suffers {d.category.mechanism}{where}: \"{self.quote() or d.evidence[0].text}\".")
+        if d.deploy is not None:
+            parts.append(f"Trigger: {svc} {self.deploy_phrase(d.deploy)}, which landed shortly before the errors and matches them"
+                         + (f" ({d.component} appears in both the change and the failing code)." if d.component else "."))
+        elif cat != "upstream-saturation":
+            parts.append(f"No deploy of {svc} matches these errors, so the trigger is load or the environment rather than a change.")
+        if svc != self.focus and self.focus:
+            parts.append(f"{self.focus} is affected because it depends on {svc}.")
+        return " ".join(parts)
+
+    def evidence(self) -> str:
+        lines = []
+        seen = set()
+        for o in self.d.evidence[:8]:
+            t = _q(o.text, 150)
+            if t in seen:
+                continue
+            seen.add(t)
+            lines.append(f"- [{o.source}] {o.service or '?'}: {t}")
+        for dep in self.d.ruled_out_deploys[:3]:
+            lines.append(f"- ruled out: {dep.get('service')} {dep.get('version')} ({dep.get('ago', '?')} ago) because {dep['why']}")
+        return "\n".join(lines) or "- no error evidence found"
+
+    def s_severity(self) -> str:
+        worst = None
+        for svc in filter(None, {self.focus, self.culprit, *self.ev.health}):
+            h = self.ev.health.get(svc)
+            if h and (worst is None or _rank(h) < _rank(worst)):
+                worst = h
+        if worst is None:
+            return "P3: no health data was gathered; treat as contained until checked."
+        er = worst.get("error_rate") or 0
+        ready = (worst.get("deployment") or {}).get("ready_replicas")
+        desired = (worst.get("deployment") or {}).get("desired")
+        crit_alert = any(str(a.get("severity")).lower() == "critical" for a in worst.get("alerts") or [])
+        why = f"{worst.get('service')} is {worst.get('status')}, error rate {er:.1%}" + (f", {ready}/{desired} replicas ready" if desired else "")
+        if worst.get("status") == "critical" and (er >= 0.05 or crit_alert or (desired and ready is not None and ready * 2 < desired)):
+            return f"P1: customer-facing failures: {why}."
+        if worst.get("status") in ("critical", "degraded"):
+            return f"P2: major degradation: {why}."
+        if self.d.category is not None:
+            return f"P3: minor and contained: {why}."
+        return f"P4: no user impact: {why}."
+
+    def s_immediate_actions(self) -> str:
+        svc, d = self.culprit, self.d
+        ns, dep = self.ns(svc), self.deployment(svc)
+        bad = self.bad_pods(svc)
+        pod = bad[0]["name"] if bad else None
+        steps: list[str] = []
+        cat = d.category.name if d.category else None
+        if d.deploy is not None and d.deploy.get("revision") is not None:
+            steps.append(f"Roll back {dep} to the revision before {d.deploy.get('version')}: `kubectl -n {ns} rollout undo deployment/{dep}` "
+                         f"(then `kubectl -n {ns} rollout status deployment/{dep}`).")
+        elif d.deploy is not None:
+            steps.append(f"Revert {d.deploy.get('version')}: `kubectl -n {ns} rollout undo deployment/{dep}`.")
+        if cat == "memory-exhaustion":
+            lim = self.limit(svc)
+            if d.deploy is None:
+                steps.append(f"Give the pods headroom while the cause is fixed: `kubectl -n {ns} set resources deployment/{dep} --limits=memory={_double(lim)}`.")
+            if pod:
+                steps.append(f"Keep the crash evidence: `kubectl -n {ns} logs {pod} --previous > {pod}-previous.log`.")
+        elif cat == "connection-pool-exhaustion":
+            steps.append(f"Check pool and database connections: `kubectl -n {ns} logs deployment/{dep} --tail=200 | grep -i -E 'hikari|pool|connection'`.")
+            steps.append(f"If the rollback cannot happen at once, add capacity: `kubectl -n {ns} scale deployment/{dep} --replicas=<n+2>` (watch the database's connection limit).")
+        elif cat == "resource-pressure-eviction":
+            nodes = sorted({p.get("node") for p in bad if p.get("node") and p.get("node") != "<none>"})
+            for n in nodes[:2] or ["<node>"]:
+                steps.append(f"Inspect the node: `kubectl describe node {n}` and `kubectl top node {n}`.")
+            steps.append(f"Clean up evicted pods: `kubectl -n {ns} delete pods --field-selector=status.phase=Failed`.")
+        elif cat == "certificate-expiry":
+            steps.append(f"Confirm the expiry: `kubectl -n {ns} get secrets,certificates` and `openssl s_client -connect <host>:443 </dev/null | openssl x509 -noout -dates`.")
+            steps.append(f"Renew the certificate (cert-manager: `kubectl -n {ns} annotate certificate <name> cert-manager.io/issue-temporary-certificate=true --overwrite`) and restart: `kubectl -n {ns} rollout restart deployment/{dep}`.")
+        elif cat == "bad-image":
+            steps.append(f"Check the image: `kubectl -n {ns} describe pod {pod or '<pod>'} | grep -A3 -i image`; roll back with `kubectl -n {ns} rollout undo deployment/{dep}`.")
+        elif cat == "dns-failure":
+            steps.append("Check cluster DNS: `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l k8s-app=kube-dns --tail=100`.")
+            steps.append(f"Test resolution from the pod: `kubectl -n {ns} exec {pod or 'deploy/' + dep} -- nslookup <dependency>`.")
+        elif cat == "upstream-saturation":
+            up = d.upstream or "<dependency>"
+            steps.append(f"Check {up}'s health and limits: `kubectl get pods -A | grep {up}` or its status page; `curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' https://{up}/health`.")
+            steps.append(f"Shed or slow load on {svc} while {up} recovers: lower concurrency/timeouts, or `kubectl -n {ns} scale deployment/{dep} --replicas=<n>` if {svc} itself is the bottleneck.")
+        elif cat == "consumer-lag":
+            steps.append(f"Measure the lag: `kafka-consumer-groups.sh --bootstrap-server <broker> --describe --group {svc}`; scale consumers: `kubectl -n {ns} scale deployment/{dep} --replicas=<partitions>`.")
+        elif cat == "cache-eviction":
+            steps.append("Check the cache: `redis-cli INFO memory` and `redis-cli INFO stats | grep evicted_keys`; raise maxmemory or cut key TTLs.")
+        elif cat == "cpu-throttling":
+            steps.append(f"Confirm throttling: `kubectl -n {ns} top pods -l app={svc}`; raise the CPU limit: `kubectl -n {ns} set resources deployment/{dep} --limits=cpu=<2x>`.")
+        elif cat == "probe-misconfiguration":
+            steps.append(f"Read the probe settings: `kubectl -n {ns} get deployment/{dep} -o jsonpath='{{.spec.template.spec.containers[0].livenessProbe}}'`; relax timeouts if the app is healthy.")
+        if pod:
+            steps.append(f"Watch recovery: `kubectl -n {ns} get pods -l app={svc} -w`.")
+        else:
+            steps.append(f"Watch recovery: `kubectl -n {ns} get pods -l app={svc}` and the error rate in `sre-console`.")
+        return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+
+    def s_runbook_reference(self) -> str:
+        hits = sorted(self.ev.runbooks, key=lambda r: -float(r.get("relevance") or 0)) or self.ev.related
+        if not hits:
+            return "no runbook matched; search the runbooks for the signals above."
+        top = hits[0]
+        rid = top.get("runbook_id") or top.get("id")
+        out = f"{rid} ({top.get('uri') or f'runbook://{rid}'}): \"{top.get('title', '')}\""
+        if top.get("section"):
+            out += f", section \"{top.get('section')}\""
+        others = [h.get("runbook_id") for h in hits[1:3] if h.get("runbook_id") and h.get("runbook_id") != rid]
+        if others:
+            out += "; see also " + ", ".join(f"runbook://{o}" for o in others)
+        return out + "."
+
+    def s_follow_up(self) -> str:
+        cat = self.d.category.name if self.d.category else None
+        svc = self.culprit
+        items = {
+            "memory-exhaustion": f"Bound the memory the work needs ({self.d.component or 'the job'} should stream or page instead of loading everything); "
+                                 f"size -Xmx and the container limit together; alert on restarts and OOMKilled for {svc}.",
+            "connection-pool-exhaustion": f"Size {svc}'s pool from measured concurrency and the database's connection budget; review config changes like code; "
+                                          "alert on pool wait time and pending connections.",
+            "resource-pressure-eviction": "Set requests to real usage, cap ephemeral storage and log volume, and alert on node pressure before evictions start.",
+            "certificate-expiry": "Automate renewal and alert 30 days before any certificate expires.",
+            "bad-image": "Verify images exist before rollout (CI pushes, then deploys by digest).",
+            "dns-failure": "Monitor CoreDNS errors and latency; cache DNS in clients.",
+            "upstream-saturation": f"Agree capacity with {self.d.upstream or 'the dependency'}'s owners; add timeouts, retries with backoff and bulkheads; alert on its latency.",
+            "consumer-lag": "Alert on consumer lag; size consumers to partitions.",
+            "cache-eviction": "Size the cache for its working set; alert on evictions.",
+            "cpu-throttling": "Set CPU limits from load tests; alert on throttling.",
+            "probe-misconfiguration": "Make probes check the process, not its dependencies; tune timeouts from real latency.",
+        }
+        text = items.get(cat or "", f"Keep watching {self.focus}; add alerts for the signals checked.")
+        if self.d.deploy is not None:
+            text += f" Add a canary step that would have caught {self.d.deploy.get('version')} before it reached every pod."
+        return text
+
+    # pre-deploy ---------------------------------------------------------------------
+    def blockers(self) -> list[str]:
+        out = []
+        svc = self.plan.target
+        h = self.ev.health.get(svc or "")
+        if h and h.get("status") in ("critical", "degraded"):
+            out.append(f"{svc} is {h['status']} ({'; '.join(h.get('reasons') or [])[:160]})")
+        for ns, deps in self.ev.deployments.items():
+            for dep in deps:
+                if not dep.get("healthy"):
+                    out.append(f"deployment {dep.get('name')} in {ns} is degraded ({dep.get('ready')} ready)")
+        for ns, rows in self.ev.pods.items():
+            bad = [p for p in rows.values() if not p.get("healthy")]
+            if bad:
+                out.append(f"{len(bad)} unhealthy pod(s) in {ns}: " + ", ".join(f"{p['name']} {p.get('status')}" for p in bad[:3]))
+        risky = re.compile(r"Evict|Pressure|FailedScheduling|NodeNotReady|FailedMount", re.I)
+        for ns, evs in self.ev.events.items():
+            hits = [e for e in evs if e.get("type") == "Warning" and risky.search(f"{e.get('reason')} {e.get('message')}")]
+            if hits:
+                out.append(f"{len(hits)} risky warning event(s) in {ns}: {hits[0].get('reason')}: {_q(hits[0].get('message', ''), 80)}")
+        for g in self.ev.error_groups:
+            if g.get("_group_by") == "service" and g.get("key") == svc and int(g.get("errors") or 0) >= 20:
+                out.append(f"{svc} logged {g['errors']} errors in the window")
+        for dep in (self.ev.deploys.get(svc or "") or [])[:1]:
+            if dep.get("status") in ("failed", "rolled_back"):
+                out.append(f"the last deploy {dep.get('version')} {dep.get('status')}")
+        return out
+
+    def s_decision(self) -> str:
+        b = self.blockers()
+        if b:
+            return "NO-GO. Blocking: " + "; ".join(b) + "."
+        return "GO. No blockers: the service is healthy, no rollout is in progress and no risky cluster events were seen."
+
+    # daily ----------------------------------------------------------------------------
+    def s_overall(self) -> str:
+        statuses = {s: h.get("status") for s, h in self.ev.health.items()}
+        if any(v == "critical" for v in statuses.values()):
+            color = "RED"
+        elif any(v in ("degraded", "unknown") for v in statuses.values()):
+            color = "YELLOW"
+        else:
+            color = "GREEN"
+        bad = [f"{s} {v}" for s, v in statuses.items() if v != "healthy"]
+        head = f"{color}. " + (f"Not healthy: {', '.join(bad)}." if bad else f"All {len(statuses)} services healthy.")
+        return head + "\n\n" + self.table()
+
+    def table(self) -> str:
+        rows = ["| service | status | error rate | p99 | notes |", "|---|---|---|---|---|"]
+        for s, h in sorted(self.ev.health.items(), key=lambda kv: _rank(kv[1])):
+            er = h.get("error_rate")
+            p99 = h.get("p99_ms")
+            rows.append(f"| {s} | {h.get('status')} | {'' if er is None else f'{er:.1%}'} | {'' if p99 is None else f'{p99:.0f} ms'} | "
+                        f"{_q('; '.join(h.get('reasons') or []), 90)} |")
+        return "\n".join(rows)
+
+
+def _strip_time(line: str) -> str:
+    return re.sub(r"^\S+Z\s+", "", line)
+
+
+def _rank(h: dict) -> int:
+    return {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}.get(h.get("status"), 2)
+
+
+def _double(limit: str | None) -> str:
+    m = re.match(r"^(\d+)(Mi|Gi|M|G)?$", limit or "")
+    if not m:
+        return "<2x current>"
+    return f"{int(m.group(1)) * 2}{m.group(2) or ''}"
