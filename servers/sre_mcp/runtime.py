@@ -95,7 +95,8 @@ class Runtime:
                 kubeconfig=self.config.kubeconfig,
                 context=self.config.context,
                 in_cluster=self.config.in_cluster,
-                timeout=min(self.config.call_timeout, 10.0),
+                # Below the call timeout, so the backend's own clearer message wins the race.
+                timeout=min(0.8 * self.config.call_timeout, 10.0),
             )
         from sre_mcp.backends.fixture import FixtureCluster
 

@@ -63,8 +63,9 @@ def _guard(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
 def toolset_methods(toolset: object) -> list[tuple[str, Callable[..., Any], ToolSpec]]:
     out = []
-    for name, member in inspect.getmembers(toolset, predicate=inspect.ismethod):
+    # Look on the class, so properties of the toolset are never evaluated here.
+    for name, member in inspect.getmembers(type(toolset), predicate=inspect.isfunction):
         spec = getattr(member, "__tool_spec__", None)
         if spec is not None:
-            out.append((name, _guard(name, member), spec))
+            out.append((name, _guard(name, getattr(toolset, name)), spec))
     return out
