@@ -120,7 +120,7 @@ def api():
         "replicasets": [_rs(13, "visa/payment-gw:v2.3.0", "aaa13"), _rs(14, "visa/payment-gw:v2.3.1", "bbb14")],
     }
     httpd = HTTPServer(("127.0.0.1", 0), FakeApi)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     cfg = client.Configuration(host=f"http://127.0.0.1:{httpd.server_port}")
     yield KubernetesWrites(client.ApiClient(cfg)), FakeApi
     httpd.shutdown()

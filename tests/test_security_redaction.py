@@ -145,3 +145,13 @@ async def test_redaction_fails_closed(tmp_path, monkeypatch):
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert audit[-1]["arguments"] == {"namespace": "[REDACTED:unavailable]", "pod_name": "[REDACTED:unavailable]"}
     assert audit[-1]["outcome"] == "error"
+
+
+@pytest.mark.parametrize("hostile", ["tx-" * 100_000, "eyJ-" * 50_000, "a.a" * 50_000, '"a' * 100_000, "a:" * 100_000, "ab:cd@" * 30_000, "4-" * 100_000])
+def test_rules_stay_linear_on_hostile_input(hostile):
+    """Every argument passes the redactor (audit line): a quadratic rule would let one call pin a CPU."""
+    import time
+
+    t0 = time.perf_counter()
+    redact(hostile)
+    assert time.perf_counter() - t0 < 1.0

@@ -239,7 +239,7 @@ def pagerduty():
     httpd = HTTPServer(("127.0.0.1", 0), _PagerDuty)
     _PagerDuty.received = []
     _PagerDuty.status = 202
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_port}/v2/enqueue", _PagerDuty
     httpd.shutdown()
 
