@@ -158,11 +158,13 @@ class ServerConnection:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # noqa: BLE001 - any failure means: restart
+                if self._stop:
+                    break
                 self.error = _describe(exc)
                 if self.stderr and self.client is None:
                     # Died before the handshake: its last words say why.
                     self.error += f" (server said: {self.stderr[-1][:200]})"
-                log.warning("server %s: %s", self.spec.name, self.error)
+                log.info("server %s: %s", self.spec.name, self.error)
             finally:
                 self.client = None
                 self._ready.clear()
