@@ -101,6 +101,7 @@ CATEGORIES: tuple[Category, ...] = (
              "upstream timeouts circuit breaker open dependency saturation"),
 )
 BY_NAME = {c.name: c for c in CATEGORIES}
+_SVC_HOST = re.compile(r"\b([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)\.svc\b")
 _HYPHEN_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
 _IDENT = re.compile(r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+|[a-z]+_[a-z_]+|[a-z]+(?:\.[a-z]+){2,})\b")
 _STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
@@ -114,7 +115,8 @@ class Diagnosis:
     culprit: str | None  # the service whose own evidence carries the cause
     evidence: list[Observation] = field(default_factory=list)  # strongest first
     scores: dict[str, float] = field(default_factory=dict)
-    upstream: str | None = None  # the dependency named by timeouts (upstream saturation)
+    upstream: str | None = None  # the dependency the errors name (timeouts, a bad certificate)
+    upstream_ns: str | None = None  # its namespace, when a cluster host name (x.ns.svc) gives it
     component: str | None = None  # a code component named in both the errors and a change
     deploy: dict[str, Any] | None = None  # the blamed deploy
     ruled_out_deploys: list[dict[str, Any]] = field(default_factory=list)
@@ -130,7 +132,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def diagnose(observations: list[Observation], deploys: dict[str, list[dict[str, Any]]], unhealthy_services: set[str],
-             focus: str | None = None, only_service: str | None = None) -> Diagnosis:
+             focus: str | None = None, only_service: str | None = None, known_services: set[str] = frozenset()) -> Diagnosis:
     """The most likely cause from the observations; `only_service` restricts it to one service's evidence."""
     obs = [o for o in observations if only_service is None or o.service == only_service]
     totals: dict[str, float] = defaultdict(float)
@@ -153,9 +155,20 @@ def diagnose(observations: list[Observation], deploys: dict[str, list[dict[str, 
     culprit = max(named, key=named.get) if named else focus
     ev = [o for _, o in sorted(matched[best], key=lambda wo: -wo[0])]
     d = Diagnosis(cat, totals[best], culprit, ev, dict(totals))
-    if best == "upstream-saturation":
-        names = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text) if n != culprit and not n.startswith(("tx-", "req-")))
-        d.upstream = names.most_common(1)[0][0] if names else None
+    if best in ("upstream-saturation", "certificate-expiry", "dns-failure"):
+        # The dependency the errors name: a cluster host (name.namespace.svc) or a hyphenated service name.
+        hosts = Counter(m for o in ev for m in _SVC_HOST.findall(o.text))
+        names = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text)
+                        if n not in (culprit, focus) and not n.startswith(("tx-", "req-")) and n in known_services)
+        if hosts:
+            (name, ns), _ = hosts.most_common(1)[0]
+            if name not in (culprit, focus):
+                d.upstream, d.upstream_ns = name, ns
+        if d.upstream is None and names:
+            d.upstream = names.most_common(1)[0][0]
+        if d.upstream is None and best == "upstream-saturation":
+            loose = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text) if n not in (culprit, focus) and not n.startswith(("tx-", "req-")))
+            d.upstream = loose.most_common(1)[0][0] if loose else None
     _judge_deploys(d, deploys.get(culprit or "", []))
     return d
 

@@ -316,11 +316,11 @@ class Planner:
             if calls:
                 yield step.number, _short(step.text), calls
                 return
-        extra = len(self.steps) + 1
-        if done_step < extra:
+        for extra in range(max(done_step + 1, len(self.steps) + 1), len(self.steps) + 4):
             calls = self.follow_the_evidence()
             if calls:
-                yield extra, "Follow the evidence: check the service the errors point at.", calls
+                yield extra, "Follow the evidence into the service the errors point at.", calls
+            return
 
     # who the step is about --------------------------------------------------------
     def focus(self) -> str | None:
@@ -366,6 +366,7 @@ class Planner:
         props = (self.schemas.get(tool) or {}).get("properties") or {}
         out: dict[str, Any] = {}
         for k, v in _KV.findall(text):
+            v = v.rstrip(".")
             if k in props and (value := _coerce(v, props[k])) is not None:
                 out[k] = value
         m = re.search(r"group(?:ed)? by (\w+)", text)
@@ -428,6 +429,7 @@ class Planner:
             d = self.diagnosis()
             query = d.category.runbook_query if d.category else "service degraded errors"
             top = next((o.text for o in d.evidence if o.source in ("get_pod_logs", "search_logs", "count_errors")), "")
+            top = re.sub(r"^\S+Z\s+(?:[A-Z]+\s+)?", "", top)
             return [{**hints, "query": f"{query} {_short(top, 120)}".strip()[:480]}]
         if tool == "investigate_service" and self.target:
             return [{"service_name": self.target}]
@@ -456,22 +458,33 @@ class Planner:
         return {"name": hosts[0], "restarts": 0} if hosts else None
 
     def diagnosis(self) -> Diagnosis:
-        return diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), self.focus())
+        known = set(self.ev.health) | {s.get("name") for s in self.ev.services}
+        return diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), self.focus(), known_services=known)
 
     def best_runbook(self) -> dict | None:
         hits = sorted(self.ev.runbooks, key=lambda r: -float(r.get("relevance") or 0))
         return (hits or self.ev.related or [None])[0]
 
     def follow_the_evidence(self) -> list[tuple[str, dict]]:
-        """When the cause lives in another service, look at that service's health and changes too."""
+        """When the errors point at another service (the culprit, or the dependency that times out or
+        presents a bad certificate), look at its health, pods, events and changes too."""
         d = self.diagnosis()
+        if d.category is None:
+            return []
+        targets = [t for t in dict.fromkeys([d.culprit, d.upstream]) if t and t != self.focus()]
         calls: list[tuple[str, dict]] = []
-        if d.culprit and d.culprit != self.focus() and d.category is not None:
-            if "check_service_health" in self.schemas and d.culprit not in self.ev.health:
-                calls.append(("check_service_health", {"service_name": d.culprit}))
-            if "get_recent_deploys" in self.schemas and d.culprit not in self.ev.deploys:
-                calls.append(("get_recent_deploys", {"service_name": d.culprit, "hours_back": 24}))
-        return [c for c in calls if c not in self.ev.calls]
+        for t in targets[:2]:
+            if t not in self.ev.health:
+                calls.append(("check_service_health", {"service_name": t}))
+            ns = self.ev.namespace_of(t) or d.upstream_ns if t == d.upstream else self.ev.namespace_of(t)
+            if ns:
+                calls.append(("list_pods", {"namespace": ns, "status_filter": "unhealthy"}))
+                calls.append(("get_events", {"namespace": ns, "event_type": "Warning"}))
+            if t in self.ev.health:
+                calls.append(("get_recent_deploys", {"service_name": t, "hours_back": 24}))
+        failed = {(tool, json.dumps(a, sort_keys=True)) for tool, a, _ in self.ev.failed}
+        return [(tool, a) for tool, a in calls if tool in self.schemas and (tool, a) not in self.ev.calls
+                and (tool, json.dumps(a, sort_keys=True)) not in failed]
 
 
 def _hosts_by_errors(rows: list[dict], service: str | None) -> list[str]:

@@ -131,17 +131,46 @@ class ReportWriter:
             parts.append(f"{svc} is a victim of upstream saturation in {up}: calls to {up} time out and fail "
                          f"(\"{self.quote() or 'timeouts'}\"), so requests queue and circuit breakers open; "
                          f"{svc}'s own pods are {'failing too' if bad else 'healthy'}.")
+        elif cat == "certificate-expiry" and d.upstream:
+            parts.append(f"{d.upstream}'s TLS certificate has expired: its clients ({svc}) fail the handshake "
+                         f"(\"{self.quote() or d.evidence[0].text}\").")
+            related = self.related_warnings(d.upstream_ns or self.ev.namespace_of(d.upstream))
+            if related:
+                parts.append("Why it was not renewed: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
         else:
             where = f" on pods {', '.join(p['name'] for p in bad[:3])}" if bad else ""
             parts.append(f"{svc} suffers {d.category.mechanism}{where}: \"{self.quote() or d.evidence[0].text}\".")
+            related = self.related_warnings(self.ev.namespace_of(svc), exclude_pattern=True)
+            if related:
+                parts.append("Related warnings: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
         if d.deploy is not None:
             parts.append(f"Trigger: {svc} {self.deploy_phrase(d.deploy)}, which landed shortly before the errors and matches them"
                          + (f" ({d.component} appears in both the change and the failing code)." if d.component else "."))
         elif cat != "upstream-saturation":
             parts.append(f"No deploy of {svc} matches these errors, so the trigger is load or the environment rather than a change.")
         if svc != self.focus and self.focus:
-            parts.append(f"{self.focus} is affected because it depends on {svc}.")
+            parts.append(f"{self.focus} is a victim: it depends on {svc}.")
+        for tid, t in list(self.ev.traces.items())[:1]:
+            first = (t.get("failed_at") or {}).get("service")
+            if self.plan.target is None and first and first != svc:
+                parts.append(f"Transaction {tid} passed {' → '.join(t.get('services') or [])}; its first logged error was in {first}, "
+                             f"a symptom of {svc}'s failure rather than its cause.")
         return " ".join(parts)
+
+    def related_warnings(self, ns: str | None, exclude_pattern: bool = False) -> list[str]:
+        """Warning events in the culprit's namespace that the category did not already explain."""
+        if not ns:
+            return []
+        out = []
+        for e in self.ev.events.get(ns, []):
+            text = f"{e.get('reason')}: {e.get('message')}"
+            if e.get("type") != "Warning" or (self.d.category and self.d.category.pattern.search(text) and not exclude_pattern):
+                continue
+            if exclude_pattern and self.d.category and not self.d.category.pattern.search(text):
+                continue
+            if text not in out:
+                out.append(text)
+        return out[:2]
 
     def evidence(self) -> str:
         lines = []
