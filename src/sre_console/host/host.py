@@ -92,7 +92,7 @@ class ServerConnection:
     """One supervised server: connect, list, stay up; on death, restart with backoff."""
 
     BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-    PING_EVERY = 2.0
+    PING_EVERY = 3.0
 
     def __init__(self, spec: ServerSpec, host: "McpHost"):
         self.spec = spec
@@ -191,9 +191,14 @@ class ServerConnection:
             except asyncio.TimeoutError:
                 pass
             try:
-                await asyncio.wait_for(client.send_ping(), 5.0)
+                # A cheap request that every protocol version serves (2026 servers
+                # dropped `ping`); it also keeps the tool list current.
+                tools = (await asyncio.wait_for(client.list_tools(), 5.0)).tools
             except Exception as exc:
                 raise ServerDown(f"the server stopped answering ({_describe(exc)})") from None
+            if [t.name for t in tools] != [t.name for t in self.tools]:
+                self.tools = tools
+                self.host._refresh_tools()
 
     def mark_lost(self) -> None:
         self._lost.set()
