@@ -38,6 +38,7 @@ class ServerConfig:
     audit_log: Path | None = None
     runbooks: list[Path] = field(default_factory=list)   # user runbook folders, added to the shipped ones
     rag: bool = True
+    rag_delay: float = 1.5  # seconds after start before the embedder warms up
     chroma_dir: Path | None = None
     chroma_url: str | None = None
     logs_db: Path | None = None

@@ -154,7 +154,11 @@ class Runtime:
     def start_background(self) -> None:
         """Warm what is slow without delaying `initialize`."""
         self._logs.start()
-        self.runbooks.start_background_warmup()
+        # Importing torch takes seconds of CPU: let the first panes' calls go first.
+        # A search that arrives earlier starts (and waits for) the warm-up itself.
+        timer = threading.Timer(self.config.rag_delay, self.runbooks.start_background_warmup)
+        timer.daemon = True
+        timer.start()
 
     # catalogues ------------------------------------------------------------
     def services(self) -> list[Service]:
