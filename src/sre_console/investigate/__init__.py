@@ -5,11 +5,11 @@ investigator) over the MCP host's tools and emits events as it goes.
 """
 
 from sre_console.investigate.events import (
-    Approval, Cancelled, Done, Error, Event, Notice, Retry, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
+    Approval, Cancelled, Done, Error, Event, Notice, Retry, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
 )
 from sre_console.investigate.loop import Investigation, InvestigationResult, LoopConfig, ToolCallRecord
 
 __all__ = [
     "Approval", "Cancelled", "Done", "Error", "Event", "Investigation", "InvestigationResult", "LoopConfig",
-    "Notice", "Retry", "TextDelta", "ToolCallFinished", "ToolCallRecord", "ToolCallStarted", "Usage",
+    "Notice", "Retry", "Started", "TextDelta", "ToolCallFinished", "ToolCallRecord", "ToolCallStarted", "Usage",
 ]

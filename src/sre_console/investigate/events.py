@@ -7,6 +7,14 @@ from typing import Any, Union
 
 
 @dataclass
+class Started:
+    """The investigation's prompt, rendered (the chat pane builds its step checklist from it)."""
+
+    prompt_name: str | None
+    text: str
+
+
+@dataclass
 class TextDelta:
     text: str
 
@@ -95,4 +103,4 @@ class Cancelled:
     reason: str = "cancelled by the user"
 
 
-Event = Union[TextDelta, ToolCallStarted, ToolCallFinished, Retry, Usage, Approval, Notice, Done, Error, Cancelled]
+Event = Union[Started, TextDelta, ToolCallStarted, ToolCallFinished, Retry, Usage, Approval, Notice, Done, Error, Cancelled]

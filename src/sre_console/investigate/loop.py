@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from sre_console.investigate.budget import Budget, api_messages, compact, conversation_tokens, fit_result
 from sre_console.investigate.events import (
-    Approval, Cancelled, Done, Error, Event, Notice, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
+    Approval, Cancelled, Done, Error, Event, Notice, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
 )
 from sre_console.investigate.models import Model, ModelError, ModelTurn
 from sre_console.investigate.report import Report, parse_report
@@ -298,6 +298,7 @@ class Investigation:
         text = await self._prompt_text(name, args, free_text, server)
         self._prompt = (name, args, text)
         self._record("prompt", prompt=name, arguments=args, text=text)
+        await self.emit(Started(name, text))
         self.messages = [{"role": "user", "content": text}]
         tools = tool_definitions(self.host.tools())
         cfg = self.config

@@ -128,7 +128,18 @@ def incident_markdown(result: Any) -> str:
     return "\n".join(lines)
 
 
-def export_incident(result: Any, directory: Path) -> Path:
+def state_dir() -> Path:
+    """Where incident notes go: $SRE_STATE_DIR, else $XDG_STATE_HOME/sre-console, else ~/.local/state/sre-console."""
+    import os
+
+    if os.environ.get("SRE_STATE_DIR"):
+        return Path(os.environ["SRE_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "sre-console"
+
+
+def export_incident(result: Any, directory: Path | None = None) -> Path:
+    directory = directory or state_dir() / "incidents"
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     slug = re.sub(r"[^a-z0-9]+", "-", " ".join([result.prompt_name or "question", *map(str, (result.prompt_args or {}).values())]).lower()).strip("-")

@@ -1,0 +1,304 @@
+"""The chat pane: investigations run here, with every tool call live as it happens.
+
+Free text is a question; slash commands run the server's prompts, their arguments
+taken from the prompt's own argument list (list_prompts):
+`/investigate payment-gateway OOM after deploy`, `/trace tx-abc123`,
+`/predeploy payment-gateway payments`, `/daily`. The last argument takes the rest of
+the line. Escape cancels a running investigation.
+
+The app gives the pane `app.host` (an McpHost) and, optionally, `app.ask_approval`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from textual import work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Markdown, Static
+
+from sre_console.investigate import Investigation, InvestigationResult
+from sre_console.investigate.events import (
+    Approval, Cancelled, Done, Error, Notice, Retry, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
+)
+from sre_console.investigate.offline import parse_steps
+from sre_console.investigate.report import export_incident, incident_markdown, render_markdown
+from sre_console.widgets.trace import ToolCallTrace
+
+# Short names for the server's prompts; any other prompt is reachable by its own name.
+ALIASES = {"investigate": "investigate-service", "trace": "trace-transaction", "predeploy": "pre-deploy-check",
+           "daily": "daily-health-report"}
+_TRACE_ID = re.compile(r"\b((?:tx|trace|txn|req)[-_][A-Za-z0-9]{4,}|[0-9a-f]{16,32})\b")
+
+
+def parse_slash(line: str, prompts: list[Any]) -> tuple[str, dict[str, str]] | str:
+    """`/name a b rest…` → (prompt name, arguments), or an error sentence."""
+    parts = line[1:].split()
+    if not parts:
+        return "type /investigate, /trace, /predeploy, /daily or a prompt name"
+    name = ALIASES.get(parts[0], parts[0])
+    prompt = next((p for p in prompts if p.name == name), None)
+    if prompt is None:
+        return f"no prompt {parts[0]!r}; prompts: " + ", ".join(sorted(p.name for p in prompts))
+    names = [a["name"] for a in prompt.arguments]
+    values = parts[1:]
+    args: dict[str, str] = {}
+    for i, arg in enumerate(names):
+        if i >= len(values):
+            break
+        args[arg] = " ".join(values[i:]) if i == len(names) - 1 else values[i]
+    missing = [a["name"] for a in prompt.arguments if a["required"] and not args.get(a["name"])]
+    if missing:
+        usage = " ".join(f"<{a['name']}>" if a["required"] else f"[{a['name']}]" for a in prompt.arguments)
+        return f"/{parts[0]} needs {', '.join(missing)}: /{parts[0]} {usage}"
+    return name, args
+
+
+class Checklist(Static):
+    """The prompt's steps, ticked as the tools they name run."""
+
+    def __init__(self, prompt_text: str):
+        self.steps = parse_steps(prompt_text)
+        self.done: set[int] = set()
+        super().__init__(self._render_text(), classes="checklist")
+
+    def _render_text(self) -> str:
+        lines = []
+        for s in self.steps:
+            mark = "[green]✔[/]" if s.number in self.done else "[dim]○[/]"
+            text = s.text if len(s.text) < 110 else s.text[:109] + "…"
+            lines.append(f"{mark} {s.number}. {text}")
+        return "\n".join(lines)
+
+    def tool_ran(self, tool: str) -> None:
+        for s in self.steps:
+            if tool in s.tools and s.number not in self.done:
+                self.done.add(s.number)
+                break
+        self.update(self._render_text())
+
+
+class ChatPane(Vertical):
+    BINDINGS = [Binding("escape", "cancel", "Cancel investigation", id="chat.cancel")]
+    DEFAULT_CSS = """
+    ChatPane { height: 1fr; }
+    ChatPane #chat-log { height: 1fr; }
+    ChatPane .user { color: $accent; margin-top: 1; }
+    ChatPane .assistant { margin: 0 0 0 2; }
+    ChatPane .notice { color: $warning; }
+    ChatPane .checklist { border: round $primary; padding: 0 1; height: auto; }
+    ChatPane .report { border: round $success; height: auto; }
+    ChatPane .actions { height: auto; }
+    ChatPane .actions Button { margin-right: 1; }
+    ChatPane #chat-usage { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, *, model_factory: Any = None, **kw: Any):
+        super().__init__(**kw)
+        self.model_factory = model_factory
+        self.investigation: Investigation | None = None
+        self.last_result: InvestigationResult | None = None
+        self.results: list[InvestigationResult] = []
+        self._traces: dict[str, ToolCallTrace] = {}
+        self._text: Static | None = None
+        self._text_buf = ""
+        self._checklist: Checklist | None = None
+
+    def compose(self):
+        yield VerticalScroll(id="chat-log")
+        yield Static("", id="chat-usage")
+        yield Input(placeholder="Ask a question, or /investigate SERVICE [symptoms] · /trace ID · /predeploy SERVICE NS · /daily",
+                    id="chat-input")
+
+    @property
+    def log_view(self) -> VerticalScroll:
+        return self.query_one("#chat-log", VerticalScroll)
+
+    @property
+    def running(self) -> bool:
+        return self.investigation is not None and self.last_result is None
+
+    def _say(self, text: str, classes: str = "notice") -> None:
+        self.log_view.mount(Static(text, classes=classes, markup=False))
+        self.log_view.scroll_end(animate=False)
+
+    # input ------------------------------------------------------------------------
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        line = event.value.strip()
+        event.input.value = ""
+        if not line:
+            return
+        if self.running:
+            self._say("An investigation is running; press Escape to cancel it first.")
+            return
+        if line.startswith("/"):
+            prompts = await self.app.host.list_prompts()
+            parsed = parse_slash(line, prompts)
+            if isinstance(parsed, str):
+                self._say(parsed)
+                return
+            self.start(parsed[0], parsed[1], None, shown=line)
+        else:
+            self.start(None, {}, line, shown=line)
+
+    def start(self, prompt_name: str | None, args: dict[str, Any], free_text: str | None, shown: str | None = None) -> None:
+        """Start an investigation (also used by the palette and the guided flow)."""
+        self._say(f"› {shown or prompt_name or free_text}", "user")
+        self.last_result = None
+        self._run(prompt_name, args, free_text)
+
+    def _model(self) -> Any:
+        if self.model_factory is not None:
+            return self.model_factory()
+        from sre_console.headless import make_model
+
+        offline = not os.environ.get("ANTHROPIC_API_KEY")
+        if offline:
+            self._say("No ANTHROPIC_API_KEY: the offline investigator (deterministic rules) runs the tools instead of Claude.")
+        return make_model(offline, None, quiet=True)
+
+    @work(exclusive=True, group="chat", exit_on_error=False)
+    async def _run(self, prompt_name: str | None, args: dict[str, Any], free_text: str | None) -> None:
+        inv = Investigation(self.app.host, self._model(), approve=self._approve, on_event=self._on_event)
+        self.investigation = inv
+        result = await inv.run(prompt_name, args, free_text)
+        self.last_result = result
+        self.results.append(result)
+        if result.status == "done":
+            self._show_report(result)
+
+    async def _approve(self, tool: str, args: dict[str, Any], preview: Any) -> Any:
+        ask = getattr(self.app, "ask_approval", None)
+        if ask is None:
+            return False
+        # The preview (what changes, from → to) is what the human decides on.
+        return await ask(tool, {"arguments": args, "preview": preview}, "The model asks to run this; it changes production.", True)
+
+    def action_cancel(self) -> None:
+        if self.running and self.investigation is not None:
+            self.investigation.cancel()
+
+    # events ---------------------------------------------------------------------------
+    def _on_event(self, ev: Any) -> None:
+        log = self.log_view
+        if isinstance(ev, Started):
+            if ev.prompt_name and parse_steps(ev.text):
+                self._checklist = Checklist(ev.text)
+                log.mount(self._checklist)
+        elif isinstance(ev, TextDelta):
+            if self._text is None:
+                self._text, self._text_buf = Static("", classes="assistant", markup=False), ""
+                log.mount(self._text)
+            self._text_buf += ev.text
+            self._text.update(self._text_buf)
+        elif isinstance(ev, ToolCallStarted):
+            self._text = None
+            trace = ToolCallTrace(ev.id, ev.name, ev.args)
+            self._traces[ev.id] = trace
+            log.mount(trace)
+        elif isinstance(ev, ToolCallFinished):
+            trace = self._traces.get(ev.id)
+            if trace is not None:
+                trace.finish(ev.ok, ev.latency_ms, ev.summary, ev.result, ev.error, ev.cached)
+            if self._checklist is not None:
+                self._checklist.tool_ran(ev.name)
+        elif isinstance(ev, Retry):
+            self._say(f"Claude is busy ({ev.reason}); retry {ev.attempt} in {ev.wait:.1f}s")
+        elif isinstance(ev, Approval) and ev.approved is not None:
+            self._say(f"{'Approved' if ev.approved else 'Denied'}: {ev.tool}")
+        elif isinstance(ev, Notice):
+            self._say(ev.message)
+        elif isinstance(ev, Usage):
+            self.query_one("#chat-usage", Static).update(
+                f"tokens in {ev.input_tokens} · out {ev.output_tokens} · cache read {ev.cache_read_tokens} · ≈ ${ev.cost_usd:.4f}")
+        elif isinstance(ev, Done):
+            self._text = None
+        elif isinstance(ev, Error):
+            self._say(f"Investigation failed: {ev.message}")
+        elif isinstance(ev, Cancelled):
+            self._say("Investigation cancelled; what it found so far is kept (export it below).")
+            self._text = None
+        log.scroll_end(animate=False)
+
+    def _show_report(self, result: InvestigationResult) -> None:
+        log = self.log_view
+        if self._text is not None:
+            self._text.remove()  # the streamed report is replaced by its rendered form
+            self._text = None
+        if result.report is not None and result.report.text:
+            log.mount(Markdown(render_markdown(result.report), classes="report"))
+        buttons = [Button("Export notes", id="chat-export"), Button("Copy report", id="chat-copy")]
+        trace_id = self._trace_id(result)
+        if trace_id and result.prompt_name != "trace-transaction":
+            buttons.append(Button(f"Trace {trace_id}", id="chat-trace", name=trace_id))
+        log.mount(Horizontal(*buttons, classes="actions"))
+        log.scroll_end(animate=False)
+
+    @staticmethod
+    def _trace_id(result: InvestigationResult) -> str | None:
+        for c in result.tool_calls:
+            if c.name == "trace_transaction" and c.ok:
+                return c.arguments.get("trace_id")
+        for c in result.tool_calls:
+            if c.name == "search_logs" and isinstance(c.result, dict):
+                for row in c.result.get("rows") or []:
+                    if row.get("trace_id"):
+                        return row["trace_id"]
+        return None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        result = self.last_result
+        if result is None:
+            return
+        if event.button.id == "chat-export":
+            path = export_incident(result)
+            self._say(f"Incident notes written to {path}")
+        elif event.button.id == "chat-copy":
+            self.app.copy_to_clipboard(incident_markdown(result))
+            self._say("Report and tool calls copied to the clipboard.")
+        elif event.button.id == "chat-trace" and event.button.name:
+            self.start("trace-transaction", {"trace_id": event.button.name}, None, shown=f"/trace {event.button.name}")
+        event.stop()
+
+
+def open_guided(app: Any, preselect: str | None = None) -> None:
+    """The guided investigate-service flow: pick a service, add symptoms, run it in the chat pane."""
+    from sre_console.screens.investigate import InvestigateScreen
+
+    def chosen(answer: tuple[str, str] | None) -> None:
+        if answer:
+            service, symptoms = answer
+            chat = app.query_one(ChatPane)
+            if hasattr(app, "action_tab"):
+                app.action_tab("chat")
+            args = {"service": service, **({"symptoms": symptoms} if symptoms else {})}
+            chat.start("investigate-service", args, None, shown=f"/investigate {service} {symptoms}".strip())
+
+    app.push_screen(InvestigateScreen(app.host, preselect), chosen)
+
+
+def chat_palette_commands(app: Any) -> list[tuple[str, str, Any]]:
+    """Palette entries for the four prompts (app.palette_commands adds these)."""
+
+    def chat() -> ChatPane:
+        pane = app.query_one(ChatPane)
+        if hasattr(app, "action_tab"):
+            app.action_tab("chat")
+        return pane
+
+    def prefill(text: str) -> None:
+        box = chat().query_one("#chat-input", Input)
+        box.value = text
+        box.cursor_position = len(text)
+        box.focus()
+
+    return [
+        ("Investigate a service…", "guided: pick a service (worst first), symptoms, go", lambda: open_guided(app)),
+        ("Prompt: trace a transaction", "/trace TRACE_ID", lambda: prefill("/trace ")),
+        ("Prompt: pre-deploy check", "/predeploy SERVICE NAMESPACE", lambda: prefill("/predeploy ")),
+        ("Prompt: daily health report", "/daily", lambda: chat().start("daily-health-report", {}, None, shown="/daily")),
+        ("Chat: cancel investigation", "stop the model and in-flight tool calls (esc)", lambda: chat().action_cancel()),
+    ]

@@ -1,0 +1,85 @@
+"""The chat pane in a real Textual app over the real server: slash commands, live traces, checklist, report, export."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Input, Markdown
+
+from sre_console.host import McpHost, PromptInfo, builtin_server
+from sre_console.investigate.offline import OfflineInvestigator
+from sre_console.widgets.chat import ChatPane, Checklist, parse_slash
+from sre_console.widgets.trace import ToolCallTrace
+
+
+class ChatApp(App):
+    def __init__(self):
+        super().__init__()
+        self.host = McpHost([builtin_server(["--scenario", "payments-incident", "--no-rag"])])
+        self.copied = ""
+
+    def compose(self):
+        yield ChatPane(model_factory=OfflineInvestigator)
+
+    async def on_mount(self) -> None:
+        await self.host.start()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        self.copied = text
+
+
+async def wait_until(pilot, predicate, timeout=15.0):
+    end = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < end, "timed out"
+        await pilot.pause(0.05)
+
+
+PROMPTS = [
+    PromptInfo("investigate-service", "sre", None, "", [{"name": "service", "required": True}, {"name": "symptoms", "required": False}]),
+    PromptInfo("trace-transaction", "sre", None, "", [{"name": "trace_id", "required": True}]),
+    PromptInfo("daily-health-report", "sre", None, "", []),
+]
+
+
+def test_slash_commands_map_to_prompt_arguments():
+    assert parse_slash("/investigate payment-gateway OOM after deploy", PROMPTS) == (
+        "investigate-service", {"service": "payment-gateway", "symptoms": "OOM after deploy"})
+    assert parse_slash("/trace tx-abc123", PROMPTS) == ("trace-transaction", {"trace_id": "tx-abc123"})
+    assert parse_slash("/daily", PROMPTS) == ("daily-health-report", {})
+    assert "needs trace_id" in parse_slash("/trace", PROMPTS)
+    assert "no prompt" in parse_slash("/nope", PROMPTS)
+
+
+def test_investigate_in_chat_pane(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRE_STATE_DIR", str(tmp_path))
+
+    async def go():
+        app = ChatApp()
+        async with app.run_test(size=(140, 60)) as pilot:
+            await wait_until(pilot, lambda: app.host.connected)
+            pane = app.query_one(ChatPane)
+            box = app.query_one("#chat-input", Input)
+            box.value = "/investigate payment-gateway card payments failing"
+            await box.action_submit()
+            await wait_until(pilot, lambda: pane.last_result is not None)
+            await pilot.pause(0.1)
+            result = pane.last_result
+            assert result.status == "done"
+            traces = list(app.query(ToolCallTrace))
+            assert [t.tool for t in traces] == [c.name for c in result.tool_calls]
+            assert all(t.finished and t.ok for t in traces)
+            checklist = app.query_one(Checklist)
+            assert checklist.done == {s.number for s in checklist.steps}
+            assert app.query_one(".report", Markdown)
+            await pilot.click("#chat-export")
+            files = list(Path(tmp_path, "incidents").glob("incident-*.md"))
+            assert len(files) == 1 and "check_service_health" in files[0].read_text()
+            await pilot.click("#chat-copy")
+            assert "## Report" in app.copied
+            await app.host.stop()
+
+    asyncio.run(go())
