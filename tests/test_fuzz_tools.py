@@ -78,7 +78,7 @@ def _check(tool: str, args: dict, r) -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     audit = tmp_path_factory.mktemp("fuzz") / "audit.jsonl"
-    server, _ = build_server(ServerConfig(scenario=SCEN, audit_log=audit, rag=False, allow_writes=True, rate_limits={"*": 1_000_000}))
+    server, _ = build_server(ServerConfig(scenario=SCEN, audit_log=audit, rag=False, allow_writes=True, rate_limits={"*": 1_000_000}, call_timeout=30))
     with start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(Client(server)) as client:
             tools = portal.call(client.list_tools).tools
