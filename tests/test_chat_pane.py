@@ -31,7 +31,7 @@ class ChatApp(App):
         self.copied = text
 
 
-async def wait_until(pilot, predicate, timeout=15.0):
+async def wait_until(pilot, predicate, timeout=40.0):
     end = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < end, "timed out"
