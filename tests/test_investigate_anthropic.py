@@ -200,3 +200,26 @@ def test_last_step_offers_no_tools_and_repeats_are_answered_from_memory(env):
     assert "last step" in json.dumps(fake.requests[-1]["messages"][-1])
     second = fake.requests[2]["messages"][-1]["content"][0]["content"]
     assert second.startswith("[This exact call")
+
+
+def test_flooding_model_gets_cut_results_and_compacted_history(env):
+    from sre_console.investigate.budget import Budget
+
+    turns = [
+        tool_reply([("search_logs", {"service": "payment-gateway", "limit": 200, "time_range": "1h"})]),
+        tool_reply([("count_errors", {"group_by": "message"})]),
+        tool_reply([("get_events", {"namespace": "payments"})]),
+        tool_reply([("list_pods", {"namespace": "payments"})]),
+        text_reply(REPORT),
+    ]
+    config = LoopConfig(budget=Budget(result_tokens=400, conversation_tokens=2500, keep_recent_turns=1))
+    with FakeAnthropic(turns) as fake:
+        result, events = run(env, fake, config=config)
+    assert result.status == "done"
+    first = fake.requests[1]["messages"][-1]["content"][0]["content"]
+    data = json.loads(first)  # still valid JSON after the cut
+    assert "left out" in data["_truncated"] and "narrower" in data["_truncated"]
+    assert len(first) <= 400 * 4
+    assert len(result.tool_calls[0].result["rows"]) > 20  # the console keeps the whole result
+    later = json.dumps(fake.requests[-1]["messages"])
+    assert "compacted to save context" in later
