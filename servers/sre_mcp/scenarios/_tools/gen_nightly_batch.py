@@ -155,7 +155,7 @@ for i, (h, created) in enumerate(CREATED.items()):
 for h, svc, first in (("reports-worker-t8n3q", "reports-worker", EVICT["reports-worker-h4k9s"] - 2), ("invoice-service-m2w8p", "invoice-service", EVICT["invoice-service-d5r7j"] - 2)):
     p = pod(h, "billing", svc, "", rel(first), "", [container(svc, IMG[svc], ready=False, state={"waiting": {}}, **SPEC[svc])],
             phase="Pending", conditions={"Ready": False, "PodScheduled": False})
-    del p["node"], p["ip"]
+    del p["node"]  # unscheduled: no node; ip "" (no pod IP yet)
     pods.append(p)
 for i, n in enumerate(["worker-05", "worker-06", "worker-07", "worker-08"]):
     pods.append(pod(f"node-exporter-{['q2w7r', 'x5k8m', 'b9d3f', 'h6t1v'][i]}", "monitoring", "node-exporter", n, "-60d", f"10.0.1.{15 + i}",

@@ -179,7 +179,8 @@ import yaml as _yaml
 
 
 class _Dumper(_yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data):  # shared dicts are written out in full, never as &id/*id
+        return True
 
 
 def _short(value) -> bool:
