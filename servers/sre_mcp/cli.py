@@ -59,7 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         server.run("streamable-http", host=args.host, port=args.port)
     else:
         server.run("stdio")
-    return 0
+    # The client closed stdin: leave now. Interpreter shutdown would wait on the
+    # embedder's warm-up thread and chdb's teardown, holding the host for seconds.
+    # The audit log is flushed line by line already; close it for good measure.
+    if rt.audit is not None:
+        rt.audit.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class ServerConfig:
     runbooks: list[Path] = field(default_factory=list)   # user runbook folders, added to the shipped ones
     rag: bool = True
     rag_delay: float = 1.5  # seconds after start before the embedder warms up
+    rag_wait: float = 1.5  # how long a search waits for warm-up before answering by keywords
     chroma_dir: Path | None = None
     chroma_url: str | None = None
     logs_db: Path | None = None
@@ -78,6 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-rag", action="store_true", help="keyword runbook search only (no embedding model)")
     g.add_argument("--chroma-dir", type=Path, help="persistent vector index directory")
     g.add_argument("--chroma-url", help="a Chroma server instead of the embedded index")
+    g.add_argument("--rag-wait", type=float, help="seconds a runbook search waits for the embedder to warm up before answering by keywords (default 1.5)")
     s = p.add_argument_group("safety")
     s.add_argument("--audit-log", type=Path, help="JSON-lines audit log (default: under the user state dir)")
     s.add_argument("--allow-writes", action="store_true", help="offer write tools (scale, restart, rollback, page)")
@@ -128,6 +130,8 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         cfg.allow_writes = True
     if getattr(args, "in_cluster", False):
         cfg.in_cluster = True
+    if getattr(args, "rag_wait", None) is not None:
+        cfg.rag_wait = float(args.rag_wait)
     if getattr(args, "call_timeout", None):
         cfg.call_timeout = float(args.call_timeout)
     if isinstance(cfg.audit_log, str):

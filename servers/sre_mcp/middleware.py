@@ -66,7 +66,14 @@ class AuditMiddleware:
         tool = params.get("name")
         arguments = params.get("arguments")
         start = time.perf_counter()
+        if isinstance(arguments, dict) and "confirmation_token" in arguments:
+            # The line links preview and confirmation by token_id; the token itself stays out.
+            arguments = {**arguments, "confirmation_token": "<token>"}
         record: dict[str, Any] = {"tool": tool, "arguments": arguments}
+        # A host may say who approved a write (`_meta["sre/audit_note"]`); it goes on the line.
+        note = (params.get("_meta") or {}).get("sre/audit_note") if isinstance(params.get("_meta"), dict) else None
+        if isinstance(note, dict):
+            record["host_note"] = {str(k)[:40]: str(v)[:200] for k, v in list(note.items())[:10]}
         try:
             result = await call_next(ctx)
         except BaseException as exc:
@@ -127,19 +134,19 @@ class GuardMiddleware:
             return self._with_notes(error_dict(str(tool), "missing tool name"), notes)
         schema = self.schema_for(tool)
         if schema is None:
-            return await call_next(ctx)  # the SDK answers unknown tools itself
+            # Not offered (unknown, or hidden from this role): a policy may say why,
+            # otherwise the SDK answers "unknown tool" itself.
+            refused = self._refuse(tool, arguments if isinstance(arguments, dict) else {}, notes)
+            return refused if refused is not None else await call_next(ctx)
         try:
             arguments, clamped = check_arguments(schema, arguments)
         except ArgumentError as exc:
             return self._with_notes(error_dict(tool, str(exc), exc.hint, arguments if isinstance(arguments, dict) else None), notes)
         if clamped:
             notes["clamped"] = clamped
-        try:
-            for policy in self.policies:
-                policy.check(tool, arguments)
-        except Refusal as exc:
-            notes.update(exc.details.get("notes", {}))
-            return self._with_notes(error_dict(tool, str(exc), exc.hint, arguments), notes)
+        refused = self._refuse(tool, arguments, notes)
+        if refused is not None:
+            return refused
         params["arguments"] = arguments
         ctx = dataclasses.replace(ctx, params=params)
         try:
@@ -153,7 +160,9 @@ class GuardMiddleware:
             )
         data = _as_dict(result)
         structured = data.get("structuredContent")
-        if isinstance(structured, dict) and not data.get("isError"):
+        if data.get("isError"):
+            return self._with_notes(self._filter_error(tool, arguments, data, notes), notes)
+        if isinstance(structured, dict):
             for f in self.filters:
                 try:
                     structured = f(tool, arguments, structured, notes)
@@ -165,6 +174,32 @@ class GuardMiddleware:
                 structured = {**structured, "adjusted_arguments": {k: {"asked": a, "used": u} for k, (a, u) in clamped.items()}}
             data = {**data, "structuredContent": structured, "content": _render(structured)}
         return self._with_notes(data, notes)
+
+    def _refuse(self, tool: str, arguments: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            for policy in self.policies:
+                policy.check(tool, arguments)
+        except Refusal as exc:
+            notes.update(exc.details.get("notes", {}))
+            return self._with_notes(error_dict(tool, str(exc), exc.hint, arguments), notes)
+        return None
+
+    def _filter_error(self, tool: str, arguments: dict[str, Any], data: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
+        """Error text can quote backend output too: the must-run filters (redaction) see it."""
+        required = [f for f in self.filters if getattr(f, "required", False)]
+        if not required:
+            return data
+        wrapped = {"structured": data.get("structuredContent"), "content": data.get("content")}
+        try:
+            for f in required:
+                wrapped = f(tool, arguments, wrapped, notes)
+        except Exception:
+            log.exception("required filter failed on an error result of %s", tool)
+            return error_dict(tool, "error details withheld: a safety filter failed")
+        out = {**data, "content": wrapped.get("content")}
+        if wrapped.get("structured") is not None:
+            out["structuredContent"] = wrapped["structured"]
+        return out
 
     @staticmethod
     def _with_notes(data: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -145,7 +146,11 @@ class Runtime:
         from sre_mcp.rag.index import RunbookIndex
 
         dirs = [SHIPPED_RUNBOOKS, *self.config.runbooks]
-        return Runbooks(RunbookIndex(dirs, persist_dir=self.config.chroma_dir, chroma_url=self.config.chroma_url), self.config.rag)
+        return Runbooks(
+            RunbookIndex(dirs, persist_dir=self.config.chroma_dir, chroma_url=self.config.chroma_url),
+            self.config.rag,
+            self.config.rag_wait,
+        )
 
     @property
     def logs(self) -> LogsBackend:
@@ -207,9 +212,10 @@ class Runtime:
 class Runbooks:
     """The runbook catalogue and search the tools see, over the RAG index."""
 
-    def __init__(self, index: Any, rag: bool):
+    def __init__(self, index: Any, rag: bool, rag_wait: float = 20.0):
         self.index = index
         self.rag = rag
+        self.rag_wait = rag_wait
 
     @property
     def ready(self) -> bool:
@@ -227,10 +233,23 @@ class Runbooks:
         except KeyError:
             return None
 
-    def search(self, query: str, n_results: int = 3, team: str | None = None) -> list[dict[str, Any]]:
+    def search(self, query: str, n_results: int = 3, team: str | None = None, wait: float | None = None) -> list[dict[str, Any]]:
+        """Semantic + keyword search. A search that arrives during warm-up waits for it
+        (up to `wait` seconds, default `rag_wait`), then answers from the keyword half
+        of the same index rather than keep an investigation stalled on torch."""
         # `--no-rag`: BM25 over the same section chunks, no embedding model.
         if not self.rag:
             return self.index.keyword_search(query, n_results, team)
+        if not self.index.ready:
+            self.index.start_background_warmup()
+            deadline = time.monotonic() + (self.rag_wait if wait is None else wait)
+            while not self.index.ready and time.monotonic() < deadline and self.index.warm_error is None:
+                time.sleep(0.05)
+            if not self.index.ready:
+                hits = self.index.keyword_search(query, n_results, team)
+                for h in hits:
+                    h["search_mode"] = "keyword (semantic index still warming up)"
+                return hits
         return self.index.search(query, n_results, team)
 
     def start_background_warmup(self) -> None:

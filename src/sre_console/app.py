@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from sre_console.host.config import BUILTIN, ConfigError, builtin_server, load_servers
+from sre_console.host.config import BUILTIN, ConfigError, audit_log_for, builtin_server, load_servers
 from sre_console.host.host import HostEvent, McpHost
 from sre_console.screens.approval import ApprovalScreen
 from sre_console.screens.command import CommandScreen, parse_command
@@ -86,6 +86,7 @@ class SREConsoleApp(App[int]):
         Binding("ctrl+r,R", "refresh", "Refresh", id="refresh"),
         Binding("A", "toggle_auto_refresh", "Auto-refresh", show=False, id="autorefresh"),
         Binding("S", "server_log", "Server log", show=False, id="serverlog"),
+        Binding("i", "investigate", "Investigate", id="investigate"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
@@ -517,11 +518,29 @@ class SREConsoleApp(App[int]):
             ("Command mode", "k9s commands (:)", self.action_command),
             ("Help", "keys and commands (?)", self.action_help),
         ]
+        cmds.append(("Investigate a service", "guided investigate-service, worst first (i)", self.action_investigate))
+        try:
+            from sre_console.widgets.chat import chat_palette_commands
+
+            cmds += chat_palette_commands(self)
+        except ImportError:  # the chat pane is optional in tests that build the app without it
+            pass
         for ns in self.namespaces:
             cmds.append((f"Namespace: {ns}", "switch pods and events to this namespace", lambda ns=ns: self.set_namespace(ns)))
         for name in self.theme_specs:
             cmds.append((f"Theme: {name}", "switch theme (remembered)", lambda name=name: setattr(self, "theme", name)))
         return cmds
+
+    def action_investigate(self) -> None:
+        """The guided flow, preselecting the service under the health cursor."""
+        from sre_console.widgets.chat import open_guided
+
+        preselect = None
+        try:
+            preselect = self.health.selected_service() if hasattr(self.health, "selected_service") else None
+        except Exception:
+            preselect = None
+        open_guided(self, preselect=preselect)
 
     # approval ---------------------------------------------------------------------
     async def ask_approval(self, tool: str, arguments: dict[str, Any], description: str = "", destructive: bool = True) -> str:
@@ -554,7 +573,7 @@ def run_app(
         print(f"sre-console: {exc}", file=os.sys.stderr)
         return 2
     app = SREConsoleApp(
-        host_factory=lambda: McpHost([builtin_server(server_args), *extra]),
+        host_factory=lambda: McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args)),
         settings=settings,
         refresh_interval=refresh_interval,
         theme=theme,

@@ -105,7 +105,7 @@ async def run_investigation(
     err: TextIO | None = None,
 ) -> int:
     """Start the servers, run one investigation, print the report. Returns the exit code."""
-    from sre_console.host import McpHost, builtin_server, load_servers
+    from sre_console.host import McpHost, audit_log_for, builtin_server, load_servers
     from sre_console.host.config import ConfigError
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -119,7 +119,7 @@ async def run_investigation(
     except Exception as exc:  # e.g. the anthropic SDK refusing its configuration
         print(f"sre-console: cannot use Claude: {exc}. Use --offline for the offline investigator.", file=err)
         return 2
-    host = McpHost([builtin_server(server_args), *extra])
+    host = McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args))
     await host.start()
     try:
         down = {n: c for n, c in host.servers.items() if c.state != "ready"}

@@ -31,7 +31,8 @@ class AuditLog:
         line = json.dumps(
             {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **record},
             default=str,
-            ensure_ascii=False,
+            # ASCII escapes: U+2028 or NEL in an argument must not split a line for readers.
+            ensure_ascii=True,
         )
         with self._lock:
             if self._fh is not None:

@@ -223,7 +223,10 @@ def _describe(exc: BaseException) -> str:
 
 
 class McpHost:
-    def __init__(self, specs: list[ServerSpec]):
+    def __init__(self, specs: list[ServerSpec], audit_log: "os.PathLike[str] | str | None" = None):
+        # Approvals are the host's to record: a denied write never reaches the server,
+        # so the host appends it to the same audit log the server writes.
+        self.audit_log = audit_log
         self.servers: dict[str, ServerConnection] = {s.name: ServerConnection(s, self) for s in specs}
         self._listeners: list[Callable[[HostEvent], None]] = []
         self._tools: dict[str, ToolInfo] = {}
@@ -307,8 +310,11 @@ class McpHost:
     def tool(self, name: str) -> ToolInfo | None:
         return self._tools.get(name)
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60.0) -> CallResult:
-        """Call a tool; never raises for tool or server failures: the CallResult says what happened."""
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60.0, meta: dict[str, Any] | None = None) -> CallResult:
+        """Call a tool; never raises for tool or server failures: the CallResult says what happened.
+
+        `meta` rides along as the request's `_meta` (e.g. `{"sre/audit_note": {"approved_by": ...}}`
+        so the server's audit line records who approved a write)."""
         arguments = dict(arguments or {})
         info = self._tools.get(name)
         server = info.server if info else BUILTIN
@@ -322,7 +328,7 @@ class McpHost:
             if conn.client is None and not await conn.wait_ready(min(timeout, 15.0)):
                 raise ServerDown(f"server {info.server!r} is {conn.state}: {conn.error or 'not connected'}")
             assert conn.client is not None
-            result = await asyncio.wait_for(conn.client.call_tool(info.remote_name, arguments), timeout)
+            result = await asyncio.wait_for(conn.client.call_tool(info.remote_name, arguments, meta=meta), timeout)
             call.structured = result.structured_content
             call.text = "\n".join(getattr(c, "text", "") for c in result.content if getattr(c, "type", "") == "text")
             call.ok = not result.is_error
@@ -350,6 +356,23 @@ class McpHost:
         self.last_latency_ms = call.latency_ms
         self.history.append(call)
         self._emit(HostEvent("call_finished", call.server, call=call))
+
+    def record_approval(self, tool: str, arguments: dict[str, Any], approved: bool, by: str | None = None) -> None:
+        """One audit line for a human's decision on a write call (approved or denied)."""
+        if self.audit_log is None:
+            return
+        from datetime import datetime, timezone
+
+        args = {k: ("<token>" if k == "confirmation_token" else v) for k, v in (arguments or {}).items()}
+        line = json.dumps(
+            {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": "approval", "tool": tool,
+             "arguments": args, "decision": "approved" if approved else "denied",
+             "by": by or os.environ.get("USER") or "unknown", "source": "sre-console"},
+            default=str, ensure_ascii=True,
+        )
+        # O_APPEND line writes from two processes (host and server) do not interleave.
+        with open(self.audit_log, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
     # prompts and resources ----------------------------------------------------
     async def list_prompts(self) -> list[PromptInfo]:

@@ -80,6 +80,13 @@ class HealthPane(Pane):
         if self.rows:
             table.move_cursor(row=min(selected, len(self.rows) - 1))
 
+    def selected_service(self) -> str | None:
+        """The service under the cursor (the guided investigation preselects it)."""
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row].get("service")
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         name = event.row_key.value
