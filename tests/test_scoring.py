@@ -48,3 +48,10 @@ def test_wrong_category_or_missing_keywords_fail():
     assert not s.passed and not s.category_ok and len(s.missing_keyword_groups) == 2
     s = score("ref", ANSWER, "Java heap exhaustion killed the pods.", GOOD_CALLS)
     assert not s.passed and s.category_ok and s.missing_keyword_groups == [["BatchReconciliation", "reconciliation"]]
+
+
+def test_effects_are_not_blame():
+    assert not blamed("identity-service pods cannot pull image v5.20, causing mobile-bff 503s.", "mobile-bff")
+    assert not blamed("mobile-bff fails because of identity-service's missing image.", "mobile-bff")
+    assert blamed("identity-service is fine; mobile-bff's bad config breaks logins.".split(";")[1], "mobile-bff")
+    assert blamed("The outage was caused by redis.", "redis")

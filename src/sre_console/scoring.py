@@ -61,9 +61,22 @@ def _clauses(text: str) -> list[str]:
     return [c for c in re.split(r"(?<=[.;!?])\s+|\s+(?:but|while|whereas)\s+|\n", text) if c.strip()]
 
 
+# "X, causing Y" / "leading to Y": Y is an effect. "Y is caused by X": Y is an effect.
+_EFFECT_BEFORE = re.compile(r"\b(causing|leading to|resulting in|so that|which (?:breaks|broke|fails|failed)|downstream|knock-on|cascad\w*)\b", re.I)
+_CAUSE_AFTER = re.compile(r"\b(caused by|because of|due to|as a result of)\b", re.I)
+
+
 def blamed(root_cause: str, term: str) -> bool:
-    """Named as the cause: in a clause that does not excuse it ("not", "a victim", ...)."""
-    return any(_has(clause, term) and not _NEGATION.search(clause) for clause in _clauses(root_cause))
+    """Named as the cause: in a clause that neither excuses it ("not", "a victim") nor
+    places it on the effect side ("X, causing <term> errors", "<term> fails because of X")."""
+    for clause in _clauses(root_cause):
+        at = clause.lower().find(term.lower())
+        if at < 0 or _NEGATION.search(clause):
+            continue
+        if _EFFECT_BEFORE.search(clause[:at]) or _CAUSE_AFTER.search(clause[at + len(term):]):
+            continue
+        return True
+    return False
 
 
 def score(scenario: str, answer: dict[str, Any], root_cause: str, tool_calls: list[dict[str, Any]], steps: int | None = None) -> Score:
