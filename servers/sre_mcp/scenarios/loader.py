@@ -232,9 +232,6 @@ def _pod(ctx: _Ctx, raw: dict, i: int, deploy_hash: dict[str, str]) -> dict[str,
     pod_template_hash = deploy_hash.get(f"{ns}/{service}", hashlib.md5(service.encode()).hexdigest()[:9])
     status: dict[str, Any] = {
         "phase": phase,
-        "hostIP": "10.0.0." + str(10 + (sum(map(ord, raw.get("node", ""))) % 200)),
-        "podIP": raw.get("ip", "10.42.0." + str(2 + i)),
-        "startTime": iso(created),
         "conditions": [
             {"type": t, "status": "True" if v else "False", "lastTransitionTime": iso(created)}
             for t, v in {"Initialized": True, "Ready": conditions.get("Ready", all_ready), "ContainersReady": all_ready, "PodScheduled": True, **{k: v for k, v in conditions.items() if k != "Ready"}}.items()
@@ -242,6 +239,12 @@ def _pod(ctx: _Ctx, raw: dict, i: int, deploy_hash: dict[str, str]) -> dict[str,
         "containerStatuses": statuses,
         "qosClass": "Burstable",
     }
+    if raw.get("node"):
+        # Only a scheduled pod has a host, an IP and a start time (as the API reports it).
+        status["hostIP"] = "10.0.0." + str(10 + (sum(map(ord, raw["node"])) % 200))
+        status["startTime"] = iso(created)
+        if raw.get("ip", "10.42.0." + str(2 + i)):
+            status["podIP"] = raw.get("ip", "10.42.0." + str(2 + i))
     if raw.get("reason"):
         status["reason"] = raw["reason"]
     if raw.get("message"):
