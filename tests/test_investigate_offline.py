@@ -55,15 +55,7 @@ def check_against_answer(folder: Path, result) -> None:
     assert s.keywords_ok and not s.forbidden_blamed and s.category_ok, (s.as_dict(), result.report.root_cause)
 
 
-# Hard scenarios whose answer needs a detail the rules do not reach yet (the bot behind the
-# cache evictions, the sidecar filling the disk, the Corefile change). Strict: a fix shows up.
-NOT_YET = {"login-failures", "nightly-batch", "partner-webhooks"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="root-cause detail not reached yet")) if n in NOT_YET else n
-    for n in list_shipped()
-])
+@pytest.mark.parametrize("name", list_shipped())
 def test_shipped_scenario_root_cause(name):
     folder = resolve(name)
     result = asyncio.run(investigate_worst(folder))

@@ -53,7 +53,7 @@ CATEGORIES: tuple[Category, ...] = (
              3.0, "connection pool exhaustion: requests queue for too few database connections and time out",
              ("pool", "hikari", "connection", "datasource", "max-pool", "maximum-pool", "config"),
              "connection pool exhausted HikariPool connection is not available timeout"),
-    Category("resource-pressure-eviction", _p(r"\bEvicted\b", r"low on resource", r"MemoryPressure", r"DiskPressure",
+    Category("resource-pressure-eviction", _p(r"(?-i:\bEvicted\b)", r"low on resource", r"no space left on device", r"\bENOSPC\b", r"MemoryPressure", r"DiskPressure",
                                               r"ephemeral-storage", r"ephemeral storage", r"FreeDiskSpaceFailed", r"\bEvictionThresholdMet\b",
                                               r"node.{0,30}pressure"),
              3.0, "node resource pressure: the kubelet evicts pods from a node short of memory or disk",
@@ -69,7 +69,8 @@ CATEGORIES: tuple[Category, ...] = (
              ("image", "tag", "registry", "version", "build"),
              "ImagePullBackOff ErrImagePull image tag registry"),
     Category("dns-failure", _p(r"no such host", r"NXDOMAIN", r"name resolution", r"UnknownHostException", r"could not resolve",
-                               r"SERVFAIL", r"getaddrinfo"),
+                               r"SERVFAIL", r"getaddrinfo", r"server misbehaving",
+                               r"lookup \S+ on [\d.]+:53", r":53: i/o timeout"),
              3.0, "DNS resolution failure: the service cannot resolve its dependencies' names",
              ("dns", "resolv", "host", "coredns", "ndots", "domain"),
              "DNS resolution failure no such host coredns"),
@@ -104,6 +105,8 @@ BY_NAME = {c.name: c for c in CATEGORIES}
 _SVC_HOST = re.compile(r"\b([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)\.svc\b")
 _HYPHEN_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
 _IDENT = re.compile(r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+|[a-z]+_[a-z_]+|[a-z]+(?:\.[a-z]+){2,})\b")
+_WRITE = re.compile(r"(?:write|writing|append|flush)\w*\s+(/[^\s:;,]+)|(/[^\s:;,]+)[:\s]+no space left", re.I)
+_RESOLVER = re.compile(r"dns|resolv", re.I)
 _STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
          "added", "adds", "fix", "fixes", "update", "updated", "per", "pod", "pods", "since", "last", "run"}
 
@@ -120,6 +123,7 @@ class Diagnosis:
     component: str | None = None  # a code component named in both the errors and a change
     deploy: dict[str, Any] | None = None  # the blamed deploy
     ruled_out_deploys: list[dict[str, Any]] = field(default_factory=list)
+    writer: Observation | None = None  # disk pressure: the line naming what writes to the full disk
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -169,7 +173,20 @@ def diagnose(observations: list[Observation], deploys: dict[str, list[dict[str, 
         if d.upstream is None and best == "upstream-saturation":
             loose = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text) if n not in (culprit, focus) and not n.startswith(("tx-", "req-")))
             d.upstream = loose.most_common(1)[0][0] if loose else None
+    if best == "resource-pressure-eviction":
+        # Evicted pods are victims of whatever fills the node's disk: the service that logs a failed write
+        # (a path, "no space left") is the writer; blame it and its changes, not the pods the kubelet chose.
+        writes = [o for o in ev if _WRITE.search(o.text) and o.service]
+        if writes:
+            by_svc = Counter(o.service for o in writes)
+            d.culprit = culprit = by_svc.most_common(1)[0][0]
+            d.writer = next(o for o in writes if o.service == culprit)
     _judge_deploys(d, deploys.get(culprit or "", []))
+    if d.deploy is None and best == "dns-failure":
+        # Resolution is the cluster's job: a change to the resolver (its config, where it forwards) that
+        # landed before the failures is the trigger, whichever service reports them.
+        _judge_deploys(d, [dep for svc, deps in deploys.items() if svc != culprit and _RESOLVER.search(svc or "")
+                           for dep in deps], blame_only=True)
     return d
 
 
@@ -177,7 +194,7 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z][a-z0-9_.-]{3,}", text.lower()) if w not in _STOP}
 
 
-def _judge_deploys(d: Diagnosis, deploys: list[dict[str, Any]]) -> None:
+def _judge_deploys(d: Diagnosis, deploys: list[dict[str, Any]], blame_only: bool = False) -> None:
     """Blame a deploy only when it came before the errors and what it changed matches them."""
     times = [t for t in (_parse_time(o.at) for o in d.evidence) if t]
     first_error = min(times) if times else None
@@ -192,6 +209,8 @@ def _judge_deploys(d: Diagnosis, deploys: list[dict[str, Any]]) -> None:
         change_l = change.lower()
         affinity = [w for w in d.category.change_words if w in change_l] if d.category else []
         shared_words = ev_words & _words(change)
+        if blame_only and not (before and affinity):
+            continue
         if dep.get("status") in ("failed", "rolled_back"):
             d.ruled_out_deploys.append({**dep, "why": f"it {dep.get('status')}"})
             continue

@@ -26,6 +26,9 @@ _TRACE_IN_TEXT = re.compile(r"\b((?:tx|trace|txn|req)[-_][A-Za-z0-9]{4,})\b")
 _ERRORISH = re.compile(r"\b(ERROR|FATAL|Exception|Error|SEVERE|panic|Killed)\b")
 _ID = re.compile(r"^off_s(\d+)_")
 MAX_FANOUT = 12  # "for each service" never fans out beyond this
+FOLLOW_UP_ROUNDS = 3  # turns of evidence-driven calls after the prompt's steps
+# Failure words worth a cluster-wide search when a warning on the failing path mentions them.
+_SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed out", "timeout", "expired")
 
 
 @dataclass
@@ -316,11 +319,11 @@ class Planner:
             if calls:
                 yield step.number, _short(step.text), calls
                 return
-        for extra in range(max(done_step + 1, len(self.steps) + 1), len(self.steps) + 4):
+        extra = max(done_step + 1, len(self.steps) + 1)
+        if extra <= len(self.steps) + FOLLOW_UP_ROUNDS:
             calls = self.follow_the_evidence()
             if calls:
-                yield extra, "Follow the evidence into the service the errors point at.", calls
-            return
+                yield extra, "Follow the evidence: read what the errors point at.", calls
 
     # who the step is about --------------------------------------------------------
     def focus(self) -> str | None:
@@ -469,10 +472,23 @@ class Planner:
         """When the errors point at another service (the culprit, or the dependency that times out or
         presents a bad certificate), look at its health, pods, events and changes too."""
         d = self.diagnosis()
+        calls: list[tuple[str, dict]] = self.read_the_error_host(d)
         if d.category is None:
-            return []
+            calls += self.search_signals()
+            return self._new(calls)
+        if d.category.name == "cache-eviction":
+            # What creates the keys: the traffic behind them (clients, user agents, sources) in the access logs.
+            calls.append(("search_logs", {"level": "INFO", "limit": 200}))
+        if d.category.name == "dns-failure":
+            # Who resolves names for the cluster, and did its configuration change?
+            if not self.ev.services:
+                calls.append(("list_services", {}))
+            for s in self.ev.services:
+                if re.search(r"dns|resolv", str(s.get("name")), re.I):
+                    calls.append(("get_recent_deploys", {"service_name": s.get("name"), "hours_back": 24}))
+        if calls:
+            return self._new(calls)
         targets = [t for t in dict.fromkeys([d.culprit, d.upstream]) if t and t != self.focus()]
-        calls: list[tuple[str, dict]] = []
         for t in targets[:2]:
             if t not in self.ev.health:
                 calls.append(("check_service_health", {"service_name": t}))
@@ -482,9 +498,44 @@ class Planner:
                 calls.append(("get_events", {"namespace": ns, "event_type": "Warning"}))
             if t in self.ev.health:
                 calls.append(("get_recent_deploys", {"service_name": t, "hours_back": 24}))
+        return self._new(calls)
+
+    def _new(self, calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         failed = {(tool, json.dumps(a, sort_keys=True)) for tool, a, _ in self.ev.failed}
-        return [(tool, a) for tool, a in calls if tool in self.schemas and (tool, a) not in self.ev.calls
-                and (tool, json.dumps(a, sort_keys=True)) not in failed]
+        out: list[tuple[str, dict]] = []
+        for tool, a in calls:
+            props = (self.schemas.get(tool) or {}).get("properties")
+            if props:
+                a = {k: v for k, v in a.items() if k in props}
+            if tool in self.schemas and (tool, a) not in self.ev.calls and (tool, a) not in out \
+                    and (tool, json.dumps(a, sort_keys=True)) not in failed:
+                out.append((tool, a))
+        return out[:MAX_FANOUT]
+
+    def read_the_error_host(self, d: Diagnosis) -> list[tuple[str, dict]]:
+        """No pod of the failing service was read (none crashed): read the pod that logs its errors."""
+        svc = d.culprit or self.focus()
+        if any(self.ev.pod_service(p) == svc or p in _hosts_by_errors(self.ev.log_rows, svc) for p in self.ev.pod_logs):
+            return []
+        hosts = _hosts_by_errors(self.ev.log_rows, svc)
+        ns = self.ev.namespace_of(svc) or self.focus_ns()
+        if not hosts or not ns:
+            return []
+        out = [("get_pod_logs", {"namespace": ns, "pod_name": hosts[0], "previous": False, "lines": 50})]
+        if hosts[0] not in self.ev.describe:
+            out.insert(0, ("describe_pod", {"namespace": ns, "pod_name": hosts[0]}))
+        return out
+
+    def search_signals(self) -> list[tuple[str, dict]]:
+        """No error matches a known failure: the warnings on the failing path (a trace's WARN events, warning
+        log lines) often name the mechanism ("expired or evicted", "timed out"); search every service's
+        warnings for that word to find who reports the mechanism itself."""
+        texts = [e.get("message", "") for t in self.ev.traces.values() for e in t.get("events") or []
+                 if e.get("level") in ("WARN", "ERROR", "FATAL")]
+        texts += [r.get("message", "") for r in self.ev.log_rows if r.get("level") in ("WARN", "ERROR")]
+        low = " ".join(texts).lower()
+        words = [w for w in _SIGNALS if w in low]
+        return [("search_logs", {"level": "WARN", "keyword": w, "limit": 200}) for w in words[:1]]
 
 
 def _hosts_by_errors(rows: list[dict], service: str | None) -> list[str]:

@@ -143,8 +143,19 @@ class ReportWriter:
             related = self.related_warnings(self.ev.namespace_of(svc), exclude_pattern=True)
             if related:
                 parts.append("Related warnings: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
+        if cat == "resource-pressure-eviction" and d.writer is not None:
+            paths = sorted({m for o in d.evidence if o.service == svc for m in _paths(o.text)})
+            parts.append(f"What fills the disk: {svc} writes to {', '.join(paths[:2]) or 'the node'} and fails "
+                         f"(\"{_q(_strip_time(d.writer.text), 140)}\"); the evicted pods are victims of that writer.")
+        if cat == "cache-eviction":
+            parts.extend(self.cache_growth())
+        if cat == "dns-failure":
+            ups = _upstream_resolvers(self.ev)
+            if ups:
+                parts.append(f"The cluster resolver's upstream lookups to {', '.join(ups)} time out (\"{_q(next(iter(ups.values())), 120)}\").")
         if d.deploy is not None:
-            parts.append(f"Trigger: {svc} {self.deploy_phrase(d.deploy)}, which landed shortly before the errors and matches them"
+            owner = d.deploy.get("service") or svc
+            parts.append(f"Trigger: {owner} {self.deploy_phrase(d.deploy)}, which landed shortly before the errors and matches them"
                          + (f" ({d.component} appears in both the change and the failing code)." if d.component else "."))
         elif cat != "upstream-saturation":
             parts.append(f"No deploy of {svc} matches these errors, so the trigger is load or the environment rather than a change.")
@@ -156,6 +167,33 @@ class ReportWriter:
                 parts.append(f"Transaction {tid} passed {' → '.join(t.get('services') or [])}; its first logged error was in {first}, "
                              f"a symptom of {svc}'s failure rather than its cause.")
         return " ".join(parts)
+
+    def cache_growth(self) -> list[str]:
+        """What creates the keys: growth of the key count in the cache's own stats, and the client that
+        dominates the traffic (user agent, source address) in the access logs."""
+        out = []
+        stats = sorted(((r.get("timestamp") or "", r.get("message", "")) for r in self.ev.log_rows if _KEYS.search(r.get("message", ""))))
+        if len(stats) >= 2:
+            first, last = _KEYS.search(stats[0][1]).group(1), _KEYS.search(stats[-1][1]).group(1)
+            if first != last:
+                out.append(f"The key count grew from keys={first} to keys={last}.")
+        agents: dict[str, int] = {}
+        samples: dict[str, str] = {}
+        rows = [r.get("message", "") for r in self.ev.log_rows]
+        for msg in rows:
+            m = _AGENT.search(msg)
+            if m:
+                ua = m.group(1) or m.group(2)
+                agents[ua] = agents.get(ua, 0) + 1
+                samples.setdefault(ua, msg)
+        if agents:
+            top = max(agents, key=agents.get)
+            total = sum(agents.values())
+            if agents[top] * 2 > total and agents[top] >= 5:
+                kind = "an automated client (bot)" if _SCRIPTED.search(top) else "one client"
+                out.append(f"What creates the keys: {kind} with user agent {top} sends {agents[top]} of {total} logged requests "
+                           f"(\"{_q(_strip_time(samples[top]), 130)}\").")
+        return out
 
     def related_warnings(self, ns: str | None, exclude_pattern: bool = False) -> list[str]:
         """Warning events in the culprit's namespace that the category did not already explain."""
@@ -350,6 +388,28 @@ class ReportWriter:
             rows.append(f"| {s} | {h.get('status')} | {'' if er is None else f'{er:.1%}'} | {'' if p99 is None else f'{p99:.0f} ms'} | "
                         f"{_q('; '.join(h.get('reasons') or []), 90)} |")
         return "\n".join(rows)
+
+
+_KEYS = re.compile(r"\bkeys=([\d.,]+[KMGkmg]?)")
+_AGENT = re.compile(r"\b(?:ua|user[-_]agent)=\"?([^\s\"]+)|\"(?:-|[^\"]*)\" \"([^\"]+)\"\s*$")
+_SCRIPTED = re.compile(r"python|curl|wget|go-http|java/|okhttp|bot|spider|crawl|scrapy|headless|libwww|httpclient", re.I)
+_PATH = re.compile(r"(/[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+)")
+_RESOLVER_TIMEOUT = re.compile(r"->\s*([\d.]+):53: i/o timeout")
+
+
+def _paths(text: str) -> list[str]:
+    return [p for p in _PATH.findall(text) if not p.startswith(("/v1", "/api"))]
+
+
+def _upstream_resolvers(ev: Any) -> dict[str, str]:
+    """Addresses a DNS server forwards to that time out, from its own error lines."""
+    texts = [g.get("sample", "") for g in ev.error_groups] + [r.get("message", "") for r in ev.log_rows]
+    texts += [line for logs in ev.pod_logs.values() for line in logs.get("lines") or []]
+    out: dict[str, str] = {}
+    for t in texts:
+        for ip in _RESOLVER_TIMEOUT.findall(t):
+            out.setdefault(ip, t)
+    return dict(sorted(out.items()))
 
 
 def _strip_time(line: str) -> str:
