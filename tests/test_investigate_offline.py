@@ -133,3 +133,23 @@ def test_prompt_daily_health_report(payments_host):
     checks = [c for c in r.tool_calls if c.name == "check_service_health"]
     assert len(checks) == len(r.tool_calls[0].result["services"])
     assert "payment-gateway" in r.report.root_cause
+
+
+def test_offline_investigator_has_no_scenario_facts_in_its_code():
+    """No canned answers: the rules may not name any shipped scenario, service or pod."""
+    from pathlib import Path
+
+    import sre_console.investigate as pkg
+    from sre_mcp.scenarios.loader import list_shipped, load_scenario
+
+    source = "\n".join(p.read_text() for p in Path(pkg.__file__).parent.glob("*.py")).lower()
+    facts: set[str] = set()
+    for name in list_shipped():
+        sc = load_scenario(name)
+        facts.add(name)
+        facts.update(s.name for s in sc.services)
+        facts.update(p["metadata"]["name"] for p in sc.pods)
+    # Standard cluster components are domain knowledge, not scenario facts.
+    facts -= {"coredns", "cert-manager", "kube-dns", "prometheus", "grafana", "ingress-nginx", "metrics-server"}
+    found = sorted(f for f in facts if f.lower() in source)
+    assert not found, f"scenario facts in the investigator's code: {found}"
