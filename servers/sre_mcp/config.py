@@ -136,6 +136,14 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         cfg.call_timeout = float(args.call_timeout)
     if isinstance(cfg.audit_log, str):
         cfg.audit_log = Path(cfg.audit_log)
+    # Absolute from here on: nothing later may depend on the working directory.
+    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file"):
+        value = getattr(cfg, name)
+        if value is not None:
+            setattr(cfg, name, Path(value).expanduser().absolute())
+    cfg.runbooks = [Path(p).absolute() for p in cfg.runbooks]
+    if cfg.scenario and Path(cfg.scenario).expanduser().is_dir():
+        cfg.scenario = str(Path(cfg.scenario).expanduser().absolute())
     if cfg.audit_log is None:
         cfg.audit_log = state_dir() / "audit.jsonl"
     return cfg

@@ -8,6 +8,7 @@ background thread, and the first tool that needs it waits for it.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import shutil
 import tempfile
@@ -137,8 +138,11 @@ class Runtime:
         if self.scenario is None:
             return ChdbLogs(data_dir)
         # A scenario gets its own database, reloaded with fresh relative times at
-        # every start, beside whatever `logs-import` put in the default one.
-        store = ChdbLogs(data_dir, database=f"scenario_{self.scenario.name}")
+        # every start, beside whatever `logs-import` put in the default one. In the
+        # private per-process store each runtime gets its own, so two servers built in
+        # one process (tests, an embedding host) never see each other's reloads.
+        suffix = "" if self.config.logs_db else f"_{next(_RUNTIME_IDS)}"
+        store = ChdbLogs(data_dir, database=f"scenario_{self.scenario.name}{suffix}")
         store.replace_source(f"scenario:{self.scenario.name}", self.scenario.logs, self.scenario.slow_queries)
         return store
 
@@ -257,6 +261,7 @@ class Runbooks:
             self.index.start_background_warmup()
 
 
+_RUNTIME_IDS = itertools.count(1)
 _PROCESS_LOGS_DIR: Path | None = None
 
 

@@ -6,6 +6,7 @@ Both take the same SQL from `logsql.py` with server-side parameters.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ def _ch_time(ts: datetime) -> str:
 
 _SESSION_LOCK = threading.Lock()
 _SESSION_LOCK_QUERIES = threading.Lock()
+_RELOAD_LOCK = threading.Lock()
 _SESSION: tuple[Path, Any] | None = None
 
 
@@ -33,7 +35,13 @@ def _shared_session(data_dir: Path) -> Any:
     with _SESSION_LOCK:
         if _SESSION is None:
             data_dir.mkdir(parents=True, exist_ok=True)
-            _SESSION = (data_dir, session.Session(str(data_dir)))
+            # chdb's embedded server changes the process's working directory while it
+            # starts; put it back, or every relative path used afterwards breaks.
+            cwd = os.getcwd()
+            try:
+                _SESSION = (data_dir, session.Session(str(data_dir)))
+            finally:
+                os.chdir(cwd)
         elif _SESSION[0] != data_dir:
             raise BackendError(
                 f"embedded ClickHouse is already open at {_SESSION[0]}; one process can use one --logs-db directory"
@@ -116,13 +124,17 @@ class ChdbLogs:
         return len(lines)
 
     def replace_source(self, source: str, logs: list[dict[str, Any]], slow: list[dict[str, Any]]) -> None:
-        """Reload one source's rows (a scenario reloads with fresh relative times each start)."""
-        for table in ("logs", "slow_queries"):
-            self.execute(
-                f"DELETE FROM {logsql.DB}.{table} WHERE source = {{source:String}}", {"source": source}
-            )
-        self.insert_rows("logs", logsql.LOG_COLUMNS, ({**r, "source": source} for r in logs))
-        self.insert_rows("slow_queries", logsql.SLOW_COLUMNS, ({**r, "source": source} for r in slow))
+        """Reload one source's rows (a scenario reloads with fresh relative times each start).
+
+        Delete-then-insert is one step under a process-wide lock: two servers built in one
+        process (tests, an embedding host) must not interleave and double the rows."""
+        with _RELOAD_LOCK:
+            for table in ("logs", "slow_queries"):
+                self.execute(
+                    f"DELETE FROM {logsql.DB}.{table} WHERE source = {{source:String}}", {"source": source}
+                )
+            self.insert_rows("logs", logsql.LOG_COLUMNS, ({**r, "source": source} for r in logs))
+            self.insert_rows("slow_queries", logsql.SLOW_COLUMNS, ({**r, "source": source} for r in slow))
 
 
 

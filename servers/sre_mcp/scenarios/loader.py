@@ -74,7 +74,7 @@ def resolve(name_or_path: str | Path | None) -> Path:
     """A shipped scenario's name, or a path to any folder in the format."""
     if not name_or_path:
         name_or_path = DEFAULT_SCENARIO
-    candidate = Path(name_or_path).expanduser()
+    candidate = Path(name_or_path).expanduser().absolute()
     if candidate.is_dir():
         folder = candidate
     elif (SHIPPED_DIR / str(name_or_path)).is_dir():
