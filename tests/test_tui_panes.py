@@ -163,3 +163,17 @@ async def test_tool_error_is_one_line_in_the_pane():
         await wait_until(pilot, lambda: app.describe.message.has_class("-error"), what="error line")
         text = str(app.describe.message.render())
         assert "describe_pod" in text and "\n" not in text.strip() and "Traceback" not in text
+
+
+async def test_chat_key_puts_typing_into_the_chat_input():
+    """`c` then a slash command must reach the chat, not the panes' single-key bindings."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "chat-input"
+        for key in "/investigate":
+            await pilot.press(key)
+        assert app.query_one("#chat-input").value == "/investigate"
+        assert len(app.screen_stack) == 1  # no modal opened by `i`, no pods filter by `/`

@@ -333,7 +333,9 @@ class SREConsoleApp(App[int]):
         if pane:
             self.query_one(pane).focus()
         elif name == "chat":
-            focusable = [w for w in self.query_one("#chat-pane").query("*") if w.focusable]
+            # Straight to the prompt line: `c` then typing must reach the chat, not the panes' keys.
+            inputs = self.query("#chat-input")
+            focusable = list(inputs) or [w for w in self.query_one("#chat-pane").query("*") if w.focusable]
             if focusable:
                 focusable[0].focus()
 
