@@ -563,9 +563,12 @@ def run_app(
     theme: str | None = None,
     demo: bool = False,
     namespace: str | None = None,
+    prespawned: Any = None,
     **_: Any,
 ) -> int:
-    """Run the console over our server (started with `server_args`) plus any configured servers."""
+    """Run the console over our server (started with `server_args`) plus any configured servers.
+
+    `prespawned`: our server already started by the CLI (host/prespawn.py) with these args."""
     settings = Settings.load()
     if demo and not scenario_of(server_args):
         server_args = [*server_args, "--scenario", "payments-incident"]
@@ -574,8 +577,14 @@ def run_app(
     except ConfigError as exc:
         print(f"sre-console: {exc}", file=os.sys.stderr)
         return 2
+    def make_host() -> McpHost:
+        host = McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args))
+        if prespawned is not None and prespawned.spec.args == host.servers[BUILTIN].spec.args:
+            host.servers[BUILTIN].prespawned = prespawned
+        return host
+
     app = SREConsoleApp(
-        host_factory=lambda: McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args)),
+        host_factory=make_host,
         settings=settings,
         refresh_interval=refresh_interval,
         theme=theme,

@@ -117,9 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     cmd = ns.command or "ui"
     try:
         if cmd == "ui":
-            from sre_console.app import run_app
+            args = server_args(ns)
+            prespawned = _prespawn(args)
+            from sre_console.app import run_app  # imports Textual and the MCP SDK while the server starts
 
-            return run_app(server_args(ns), servers_config=ns.servers, refresh_interval=ns.refresh, theme=ns.theme)
+            try:
+                return run_app(args, servers_config=ns.servers, refresh_interval=ns.refresh, theme=ns.theme, prespawned=prespawned)
+            finally:
+                if prespawned is not None and prespawned.proc.poll() is None:
+                    prespawned.proc.kill()
         if cmd in ("investigate", "prompt", "ask"):
             return _run_headless(cmd, ns)
         if cmd in ("prompts", "tools"):
@@ -131,6 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _prespawn(args: list[str]):
+    """Start our server now, so its start-up overlaps the console's own imports."""
+    from sre_console.host.config import builtin_server
+    from sre_console.host.prespawn import Prespawned
+
+    try:
+        return Prespawned(builtin_server(args))
+    except OSError:
+        return None  # the host spawns it the normal way and reports any failure
 
 
 def _run_headless(cmd: str, ns: argparse.Namespace) -> int:

@@ -1,7 +1,23 @@
-from sre_console.host.config import BUILTIN, ConfigError, ServerSpec, audit_log_for, builtin_server, load_servers
-from sre_console.host.host import CallResult, HostEvent, McpHost, PromptInfo, ServerDown, ToolInfo
+"""The MCP host. Names load lazily, so `sre_console.host.config` and `prespawn` can be
+used before the MCP SDK is imported (the console spawns its server first)."""
 
-__all__ = [
-    "BUILTIN", "CallResult", "ConfigError", "HostEvent", "McpHost", "PromptInfo", "ServerDown",
-    "ServerSpec", "ToolInfo", "audit_log_for", "builtin_server", "load_servers",
-]
+from __future__ import annotations
+
+from typing import Any
+
+_FROM_CONFIG = {"BUILTIN", "ConfigError", "ServerSpec", "audit_log_for", "builtin_server", "load_servers"}
+_FROM_HOST = {"CallResult", "HostEvent", "McpHost", "PromptInfo", "ServerDown", "ToolInfo"}
+
+__all__ = sorted(_FROM_CONFIG | _FROM_HOST)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CONFIG:
+        from sre_console.host import config
+
+        return getattr(config, name)
+    if name in _FROM_HOST:
+        from sre_console.host import host
+
+        return getattr(host, name)
+    raise AttributeError(f"module 'sre_console.host' has no attribute {name!r}")

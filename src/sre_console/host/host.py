@@ -21,8 +21,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from mcp import Client
-from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from sre_console.host.config import BUILTIN, ServerSpec
 
@@ -103,6 +101,7 @@ class ServerConnection:
         self.tools: list[Any] = []
         self.capabilities: Any = None
         self.restarts = 0
+        self.prespawned: Any = None  # a server process started before the UI (prespawn.py)
         self.stderr: collections.deque[str] = collections.deque(maxlen=2000)
         self._ready = asyncio.Event()
         self._lost = asyncio.Event()
@@ -123,9 +122,8 @@ class ServerConnection:
         except asyncio.TimeoutError:
             return False
 
-    def _errlog(self):
-        """A pipe whose lines go to the console's log view (never over the UI)."""
-        read_fd, write_fd = os.pipe()
+    def _pump_stderr(self, read_fd: int) -> None:
+        """Lines from the server's stderr go to the console's log view (never over the UI)."""
         name = self.spec.name
 
         def pump() -> None:
@@ -136,16 +134,30 @@ class ServerConnection:
                     self.host._emit_threadsafe(HostEvent("stderr", name, message=line))
 
         threading.Thread(target=pump, name=f"stderr-{name}", daemon=True).start()
+
+    def _errlog(self):
+        read_fd, write_fd = os.pipe()
+        self._pump_stderr(read_fd)
         return os.fdopen(write_fd, "w", encoding="utf-8")
 
     async def _supervise(self) -> None:
         attempt = 0
         while not self._stop:
             self._set("starting" if attempt == 0 else "restarting")
-            errlog = self._errlog()
-            try:
+            from mcp import Client  # imported by McpHost.start on a thread, so this is instant
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            prespawned, self.prespawned = self.prespawned, None  # adopted once; restarts spawn anew
+            if prespawned is not None:
+                self._pump_stderr(prespawned.stderr_read)
+                errlog = None
+                transport = prespawned.transport()
+            else:
+                errlog = self._errlog()
                 params = StdioServerParameters(command=self.spec.command, args=self.spec.args, env=self.spec.env, cwd=self.spec.cwd)
-                async with Client(stdio_client(params, errlog=errlog), cache=None, read_timeout_seconds=None) as client:
+                transport = stdio_client(params, errlog=errlog)
+            try:
+                async with Client(transport, cache=None, read_timeout_seconds=None) as client:
                     self.client = client
                     self.capabilities = client.server_capabilities
                     self.tools = (await client.list_tools()).tools
@@ -168,10 +180,11 @@ class ServerConnection:
             finally:
                 self.client = None
                 self._ready.clear()
-                try:
-                    errlog.close()
-                except OSError:
-                    pass
+                if errlog is not None:
+                    try:
+                        errlog.close()
+                    except OSError:
+                        pass
             if self._stop:
                 break
             delay = self.BACKOFF[min(attempt, len(self.BACKOFF) - 1)]
@@ -212,6 +225,12 @@ class ServerConnection:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
+
+
+def _import_sdk() -> None:
+    import mcp.client.stdio  # noqa: F401
+
+    import mcp  # noqa: F401
 
 
 def _describe(exc: BaseException) -> str:
@@ -258,6 +277,9 @@ class McpHost:
     async def start(self, wait: float = 20.0) -> None:
         """Start every server; wait (bounded) for them, but a failing one never blocks the rest."""
         self._loop = asyncio.get_running_loop()
+        # The MCP SDK takes most of a second to import: do it off the event loop, so a
+        # UI on this loop draws its first frame meanwhile (the server is starting too).
+        await asyncio.to_thread(_import_sdk)
         for conn in self.servers.values():
             conn.start()
         await asyncio.gather(*(c.wait_ready(wait) for c in self.servers.values()))
