@@ -62,6 +62,14 @@ class HealthTools:
         services = await self.rt.run(self.rt.services)
         return {"services": [{"name": s.name, "namespace": s.namespace, "deployment": s.deployment, "team": s.team} for s in services]}
 
+    async def service_pods(self, svc: Any) -> list[dict[str, Any]]:
+        """The pod rows of one service (label app = its name or its deployment)."""
+        return [
+            kube.pod_row(p)
+            for p in await self.rt.run(self.rt.cluster.list_pods, svc.namespace)
+            if (p["metadata"].get("labels") or {}).get("app") in (svc.name, svc.deployment)
+        ]
+
     async def health(self, service_name: str) -> dict[str, Any]:
         svc = self.rt.service(service_name)
         metrics = alerts = None
@@ -75,11 +83,7 @@ class HealthTools:
         for d in await self.rt.run(self.rt.cluster.list_deployments, svc.namespace):
             if d["metadata"]["name"] == svc.deployment:
                 deployment = kube.deployment_row(d)
-        pods = [
-            kube.pod_row(p)
-            for p in await self.rt.run(self.rt.cluster.list_pods, svc.namespace)
-            if (p["metadata"].get("labels") or {}).get("app") in (svc.name, svc.deployment)
-        ]
+        pods = await self.service_pods(svc)
         bad = sorted((p for p in pods if not p["healthy"]), key=lambda p: -int(p["restarts"]))
         status, reasons = classify(
             metrics, alerts or [], deployment["ready_replicas"] if deployment else None,

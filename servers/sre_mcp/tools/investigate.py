@@ -40,11 +40,7 @@ class InvestigateTools:
         steps: list[str] = []
         health = await self.health.health(svc.name)
         steps.append("check_service_health")
-        pods = [
-            kube.pod_row(p)
-            for p in await self.rt.run(self.rt.cluster.list_pods, svc.namespace)
-            if (p["metadata"].get("labels") or {}).get("app") in (svc.name, svc.deployment)
-        ]
+        pods = await self.health.service_pods(svc)
         pods.sort(key=kube.pod_severity, reverse=True)
         steps.append("list_pods")
         worst = pods[0] if pods and not pods[0]["healthy"] else None

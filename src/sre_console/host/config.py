@@ -91,10 +91,6 @@ def load_servers(path: Path | None) -> list[ServerSpec]:
     return out
 
 
-def parse_servers_data(data: dict[str, Any]) -> dict[str, Any]:
-    return data.get("mcpServers") or {}
-
-
 def audit_log_for(server_args: list[str]) -> Path:
     """Where our server writes its audit log, so the host can add approval lines to it."""
     if "--audit-log" in server_args:
