@@ -38,6 +38,14 @@ async def wait_until(pilot, predicate, timeout=40.0):
         await pilot.pause(0.05)
 
 
+async def click_until(pilot, selector, predicate, timeout=10.0):
+    """Click a button once its layout has settled, and wait for what the click should do."""
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.click(selector)
+    await wait_until(pilot, predicate, timeout)
+
+
 PROMPTS = [
     PromptInfo("investigate-service", "sre", None, "", [{"name": "service", "required": True}, {"name": "symptoms", "required": False}]),
     PromptInfo("trace-transaction", "sre", None, "", [{"name": "trace_id", "required": True}]),
@@ -75,10 +83,12 @@ def test_investigate_in_chat_pane(tmp_path, monkeypatch):
             checklist = app.query_one(Checklist)
             assert checklist.done == {s.number for s in checklist.steps}
             assert app.query_one(".report", Markdown)
-            await pilot.click("#chat-export")
-            files = list(Path(tmp_path, "incidents").glob("incident-*.md"))
+            incidents = Path(tmp_path, "incidents")
+            await click_until(pilot, "#chat-export", lambda: any(incidents.glob("incident-*.md")))
+            files = list(incidents.glob("incident-*.md"))
             assert len(files) == 1 and "check_service_health" in files[0].read_text()
-            await pilot.click("#chat-copy")
+            # Exporting adds a chat line, so the buttons may move: click where the copy button is now.
+            await click_until(pilot, "#chat-copy", lambda: bool(app.copied))
             assert "## Report" in app.copied
             await app.host.stop()
 
