@@ -2,7 +2,7 @@
 
 Shipped themes live in the repository's `themes/` folder (the single source of
 truth; a non-editable install gets the same files as package data under
-`sre_console/themes/`, copied at build time). Users add their own YAML files to
+`sre_console/shipped_themes/`, copied by `setup.py` at build time). Users add their own YAML files to
 `<config dir>/themes/`; a user theme with a shipped name replaces it.
 
 Beyond Textual's base colours a theme carries the console's own variables, usable
@@ -90,7 +90,7 @@ def shipped_themes_dir() -> Path:
     repo = Path(__file__).resolve().parents[2] / "themes"  # editable install / source tree
     if repo.is_dir():
         return repo
-    return Path(__file__).resolve().parent / "themes"  # package data in a wheel
+    return Path(__file__).resolve().parent / "shipped_themes"  # copied into a wheel by setup.py
 
 
 def user_themes_dir() -> Path:
