@@ -206,3 +206,16 @@ async def test_tools_have_schemas_docs_and_annotations(tmp_path):
         schema = {t.name: t.input_schema for t in (await c.list_tools()).tools}
         assert schema["get_events"]["properties"]["event_type"]["anyOf"][0]["enum"] == ["Warning", "Normal"]
         assert schema["get_pod_logs"]["properties"]["lines"]["maximum"] == 1000
+
+
+async def test_log_store_loads_after_the_first_panes_or_on_first_use(tmp_path):
+    # The embedded log store (chdb) waits for its timer so it cannot slow the handshake
+    # and the first panes; a log call that comes first loads it and gets its answer.
+    server, rt = build_server(ServerConfig(scenario=str(MINI), audit_log=tmp_path / "a.jsonl", rag=False, logs_delay=60))
+    async with Client(server) as c:
+        err, pods, _ = await _call(c, "list_pods", {"namespace": "payments"})
+        assert not err and pods["pods"]
+        assert not rt._logs._started
+        err, found, _ = await _call(c, "search_logs", {"service": "payment-gateway", "level": "ERROR"})
+        assert not err and found["rows"], found
+        assert rt._logs.ready

@@ -39,6 +39,7 @@ class ServerConfig:
     runbooks: list[Path] = field(default_factory=list)   # user runbook folders, added to the shipped ones
     rag: bool = True
     rag_delay: float = 1.5  # seconds after start before the embedder warms up
+    logs_delay: float = 1.0  # seconds after start before the embedded log store (chdb) loads
     rag_wait: float = 1.5  # how long a search waits for warm-up before answering by keywords
     chroma_dir: Path | None = None
     chroma_url: str | None = None

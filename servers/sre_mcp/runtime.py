@@ -161,13 +161,18 @@ class Runtime:
         return self._logs.get(timeout=60)
 
     def start_background(self) -> None:
-        """Warm what is slow without delaying `initialize`."""
-        self._logs.start()
-        # Importing torch takes seconds of CPU: let the first panes' calls go first.
-        # A search that arrives earlier starts (and waits for) the warm-up itself.
-        timer = threading.Timer(self.config.rag_delay, self.runbooks.start_background_warmup)
-        timer.daemon = True
-        timer.start()
+        """Warm what is slow without delaying `initialize` or a host's first calls.
+
+        Loading chdb (a large native library) and importing torch both hold the
+        interpreter for a while: started at once they slow the handshake and the
+        first panes (pods, events, health), which need neither. So each starts
+        on a timer; a call that needs one earlier starts (and waits for) it itself.
+        """
+        for delay, warm in ((self.config.logs_delay, self._logs.start),
+                            (self.config.rag_delay, self.runbooks.start_background_warmup)):
+            timer = threading.Timer(delay, warm)
+            timer.daemon = True
+            timer.start()
 
     # catalogues ------------------------------------------------------------
     def services(self) -> list[Service]:
