@@ -177,3 +177,26 @@ async def test_chat_key_puts_typing_into_the_chat_input():
             await pilot.press(key)
         assert app.query_one("#chat-input").value == "/investigate"
         assert len(app.screen_stack) == 1  # no modal opened by `i`, no pods filter by `/`
+
+
+async def test_hostile_commands_are_errors_in_panes_not_crashes():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        app.run_command(":pods ' OR 1=1 --")
+        await wait_until(pilot, lambda: app.pods.message.has_class("-error"), what="pods error line")
+        assert "namespace" in str(app.pods.message.render()).lower()
+        for text in [":ns " + "x" * 5000, ":logs ../../etc/passwd", ":logs a b c d e",
+                     ":describe \x00\x1b[31m", ":runbook " + "ø" * 3000, ":theme", ":theme no-such-theme",
+                     ":events {{7*7}}", ":" + " " * 50, ":pods payments extra args", ":q!x"]:
+            app.run_command(text)
+            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not app.workers._workers or all(w.is_finished for w in app.workers._workers),
+                         timeout=20, what="calls settled")
+        assert app.is_running
+        # Back to a real namespace: the panes answer as before.
+        app.run_command(":pods payments")
+        await wait_until(pilot, lambda: app.pods.namespace == "payments" and any(p["name"] == "payment-gw-def34" for p in app.pods.pods),
+                         what="payments pods again")
+        app.describe.show_pod("payments", "payment-gw-def34")
+        await wait_until(pilot, lambda: app.describe.shown_target == ("payments", "payment-gw-def34"), what="describe again")
