@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sre_console.investigate.diagnosis import Diagnosis, Observation, diagnose
+from sre_console.investigate.diagnosis import CATEGORIES, Diagnosis, Observation, diagnose
 from sre_console.investigate.events import TextDelta, Usage
 from sre_console.investigate.models import Emit, ModelTurn
 
@@ -24,10 +24,15 @@ _TOOL = re.compile(r"`([A-Za-z0-9_-]+)`")
 _KV = re.compile(r"\b([a-z_]+)=([^\s,;:()]+)")
 _TRACE_IN_TEXT = re.compile(r"\b((?:tx|trace|txn|req)[-_][A-Za-z0-9]{4,})\b")
 _ERRORISH = re.compile(r"\b(ERROR|FATAL|Exception|Error|SEVERE|panic|Killed)\b")
-_ID = re.compile(r"^off_s(\d+)_")
+_ID = re.compile(r"^off_([sx])(\d+)_")  # s: a prompt step, x: a turn of evidence-driven calls
 MAX_FANOUT = 12  # "for each service" never fans out beyond this
 FOLLOW_UP_ROUNDS = 3  # turns of evidence-driven calls after the prompt's steps
 # Failure words worth a cluster-wide search when a warning on the failing path mentions them.
+_POD_TOOLS = {"describe_pod", "get_pod_logs"}
+_ERROR_TOOLS = {"search_logs", "count_errors", "trace_transaction"}
+_GATHER_TOOLS = {"get_events", "search_logs", "count_errors", "trace_transaction"}  # more symptoms, not the trigger
+_CALLER_CATEGORIES = {"upstream-saturation", "certificate-expiry", "dns-failure"}  # errors about a dependency
+_NODE_CATEGORIES = {"resource-pressure-eviction"}  # the culprit's pods are not the ones that fail
 _SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed out", "timeout", "expired")
 
 
@@ -250,15 +255,16 @@ class OfflineInvestigator:
         prompt = messages[0]["content"] if isinstance(messages[0]["content"], str) else " ".join(
             b.get("text", "") for b in messages[0]["content"] if b.get("type") == "text")
         steps = parse_steps(prompt)
-        ev, done_step = self._rebuild(prompt, messages)
+        ev, done, extra_rounds = self._rebuild(prompt, messages)
         schemas = {t["name"]: t.get("input_schema") or {} for t in tools}
         if tool_choice is None or tool_choice.get("type") != "none":
             plan = Planner(prompt, steps, ev, schemas)
-            for number, text, calls in plan.remaining(done_step):
-                content: list[dict[str, Any]] = [{"type": "text", "text": f"Step {number}: {text}\n"}]
+            for kind, number, text, calls in plan.remaining(done, extra_rounds):
+                label = f"Step {number}" if kind == "s" else "Next"
+                content: list[dict[str, Any]] = [{"type": "text", "text": f"{label}: {text}\n"}]
                 await emit(TextDelta(content[0]["text"]))
                 for k, (tool, args) in enumerate(calls):
-                    content.append({"type": "tool_use", "id": f"off_s{number}_{len(messages)}_{k}", "name": tool, "input": args})
+                    content.append({"type": "tool_use", "id": f"off_{kind}{number}_{len(messages)}_{k}", "name": tool, "input": args})
                 return ModelTurn(content, "tool_use", Usage())
         report = write_report(prompt, steps, ev)
         for line in report.splitlines(keepends=True):
@@ -268,10 +274,11 @@ class OfflineInvestigator:
         return ModelTurn([{"type": "text", "text": report}], "end_turn", Usage())
 
     @staticmethod
-    def _rebuild(prompt: str, messages: list[dict[str, Any]]) -> tuple[Evidence, int]:
+    def _rebuild(prompt: str, messages: list[dict[str, Any]]) -> tuple[Evidence, set[int], int]:
         ev = Evidence(prompt)
         uses: dict[str, dict] = {}
-        done = 0
+        done: set[int] = set()
+        extra = 0
         for m in messages:
             if not isinstance(m["content"], list):
                 continue
@@ -279,12 +286,14 @@ class OfflineInvestigator:
                 if b.get("type") == "tool_use":
                     uses[b["id"]] = b
                     sm = _ID.match(b["id"])
-                    if sm:
-                        done = max(done, int(sm.group(1)))
+                    if sm and sm.group(1) == "s":
+                        done.add(int(sm.group(2)))
+                    elif sm:
+                        extra = max(extra, int(sm.group(2)))
                 elif b.get("type") == "tool_result" and b.get("tool_use_id") in uses:
                     use = uses[b["tool_use_id"]]
                     ev.add(use["name"], use.get("input") or {}, _payload(b.get("content")), not b.get("is_error"))
-        return ev, done
+        return ev, done, extra
 
 
 def _payload(content: Any) -> Any:
@@ -311,19 +320,106 @@ class Planner:
         m = re.search(r"namespace ([a-z0-9][a-z0-9-]*)", intro)
         self.target_ns = m.group(1) if m else None
 
-    def remaining(self, done_step: int):
-        for step in self.steps:
-            if step.number <= done_step:
+    def remaining(self, done: set[int], extra_rounds: int = 0):
+        """The next turn: the first step in order that is neither done nor passed over, else a follow-up."""
+        order = self.step_order()
+        last = max((i for i, s in enumerate(order) if s.number in done), default=-1)
+        for i, step in enumerate(order):
+            if step.number in done or i < last:
+                continue  # done, or passed over when it had nothing to call
+            if self.settled(step):
                 continue
+            if step.tools and self.subject_first(step) and extra_rounds <= FOLLOW_UP_ROUNDS:
+                lead = self.lead()
+                yield "x", extra_rounds + 1, f"The errors point at {lead}: check it before going on.", \
+                    [("check_service_health", {"service_name": lead})]
+                return
             calls = self.calls_for(step)
             if calls:
-                yield step.number, _short(step.text), calls
+                yield "s", step.number, _short(step.text), calls
                 return
-        extra = max(done_step + 1, len(self.steps) + 1)
-        if extra <= len(self.steps) + FOLLOW_UP_ROUNDS:
+        if extra_rounds < FOLLOW_UP_ROUNDS + 1:
             calls = self.follow_the_evidence()
             if calls:
-                yield extra, "Follow the evidence: read what the errors point at.", calls
+                yield "x", extra_rounds + 1, "Follow the evidence: read what the errors point at.", calls
+
+    # in what order, and what can be left out ---------------------------------------------
+    def investigating(self) -> bool:
+        """An incident investigation of one service: the prompt reads its pods and its errors."""
+        tools = {t for s in self.steps for t in s.tools}
+        return bool(self.target) and bool(tools & _POD_TOOLS) and bool(tools & _ERROR_TOOLS)
+
+    def own_pods_fine(self) -> bool:
+        """The service's health and the namespace's unhealthy pods show none of its pods failing."""
+        h = self.ev.health.get(self.target or "")
+        if not h or (h.get("pods") or {}).get("unhealthy"):
+            return False
+        ns = h.get("namespace")
+        listed = any(tool == "list_pods" and a.get("namespace") == ns for tool, a in self.ev.calls)
+        return listed and not any(p.get("app") == self.target and not p.get("healthy") for p in (self.ev.pods.get(ns) or {}).values())
+
+    def step_order(self) -> list[Step]:
+        """The prompt's order, except when the service's own pods are fine: then nothing crashed to read, and its
+        errors are the strongest lead, so read them (and a trace) right after the pod checks; then the changes
+        (of whoever the errors point at), then the namespace's events and the rest."""
+        if not self.investigating() or not self.own_pods_fine():
+            return self.steps
+        pod_steps = [i for i, s in enumerate(self.steps) if set(s.tools) & _POD_TOOLS]
+        head = self.steps[: pod_steps[-1] + 1] if pod_steps else []
+        rest = self.steps[len(head):]
+        errors = [s for s in rest if set(s.tools) & _ERROR_TOOLS]
+        changes = [s for s in rest if s not in errors and "get_recent_deploys" in s.tools]
+        others = [s for s in rest if s not in errors and s not in changes]
+        return head + errors + changes + others
+
+    def lead(self) -> str | None:
+        """Whom the evidence is about: another service the errors blame (its own failure, or the dependency that
+        fails its callers) when that is a service we can check, else the service investigated."""
+        f = self.focus()
+        if not self.investigating():
+            return f
+        d = self.diagnosis()
+        unknown = {a.get("service_name") for t, a, _ in self.ev.failed if t == "check_service_health"}
+        for cand in (d.culprit, d.upstream):
+            if cand and cand != f and cand not in unknown:
+                return cand
+        return f
+
+    def subject_first(self, step: Step) -> bool:
+        """A step about the lead's namespace or changes needs the lead's health first (its namespace, its pods)."""
+        lead = self.lead()
+        return (lead != self.focus() and lead not in self.ev.health
+                and bool(set(step.tools) & {"get_events", "get_recent_deploys", "list_pods"}))
+
+    def conclusive(self) -> bool:
+        """The cause is settled: a specific failure (not a caller's timeouts) shown both by the culprit's own
+        pods or cluster state and by what its process logged, or by its errors and a change that matches them."""
+        d = self.diagnosis()
+        if d.category is None or d.category.strength < 2 or not d.culprit:
+            return False
+        sources = {o.source for o in d.evidence if o.service == d.culprit}
+        said = bool(sources & {"get_pod_logs", "search_logs", "count_errors", "trace_transaction"})
+        seen = bool(sources & {"check_service_health", "list_pods", "describe_pod", "get_events"})
+        if d.category.name in _NODE_CATEGORIES:
+            return said and "get_events" in sources  # the kubelet's decisions show only in the cluster's events
+        return said and (seen or d.deploy is not None)
+
+    def settled(self, step: Step) -> bool:
+        """Leave out a step whose answer is already known: more symptoms once the cause is conclusive, or a
+        trace to find where the failure started once the errors name it."""
+        if not self.investigating():
+            return False
+        tools = set(step.tools) & set(self.schemas or step.tools)
+        if not tools or not tools <= _GATHER_TOOLS:
+            return False
+        if self.conclusive():
+            return True
+        if tools <= {"trace_transaction"} and not _KV.search(step.text):
+            # Where the failure started is known when the errors already name another service and every
+            # error that carries the cause says which service logged it.
+            unplaced = [o for o in self.ev.observations() if not o.service and any(c.pattern.search(o.text) for c in CATEGORIES)]
+            return self.lead() != self.focus() and not unplaced
+        return False
 
     # who the step is about --------------------------------------------------------
     def focus(self) -> str | None:
@@ -349,7 +445,8 @@ class Planner:
         if "each namespace" in text:
             ns = [self.ev.namespace_of(s) for s in self.not_healthy()]
             return list(dict.fromkeys(n for n in ns if n))[:MAX_FANOUT]
-        ns = self.focus_ns()
+        lead = self.lead()
+        ns = (self.ev.namespace_of(lead) if lead != self.focus() else None) or self.focus_ns()
         return [ns] if ns else []
 
     def services_for(self, text: str) -> list[str]:
@@ -361,7 +458,7 @@ class Planner:
             if "not healthy" in low or "unhealthy" in low:
                 return self.not_healthy()[:MAX_FANOUT]
             return [s.get("name") for s in self.ev.services][:MAX_FANOUT]
-        f = self.focus()
+        f = self.lead()
         return [f] if f else []
 
     # arguments ------------------------------------------------------------------------
@@ -508,13 +605,32 @@ class Planner:
             if props:
                 a = {k: v for k, v in a.items() if k in props}
             if tool in self.schemas and (tool, a) not in self.ev.calls and (tool, a) not in out \
-                    and (tool, json.dumps(a, sort_keys=True)) not in failed:
+                    and (tool, json.dumps(a, sort_keys=True)) not in failed and not self.known(tool, a):
                 out.append((tool, a))
         return out[:MAX_FANOUT]
 
+    def known(self, tool: str, a: dict) -> bool:
+        """Already answered by an earlier call with other arguments: a service's deploys, a namespace's warning
+        events, or the unhealthy pods of a service whose health check already lists them."""
+        if not self.investigating():
+            return False
+        if tool == "get_recent_deploys":
+            return a.get("service_name") in self.ev.deploys
+        if tool == "get_events":
+            return a.get("namespace") in self.ev.events
+        if tool == "list_pods" and a.get("status_filter") == "unhealthy":
+            return a.get("namespace") in self.ev.pods or any(
+                h.get("namespace") == a.get("namespace") for h in self.ev.health.values())
+        return False
+
     def read_the_error_host(self, d: Diagnosis) -> list[tuple[str, dict]]:
-        """No pod of the failing service was read (none crashed): read the pod that logs its errors."""
+        """No pod of the failing service was read (none crashed): read the pod that logs its errors. Not when its
+        errors are a caller's view of a dependency that another service is blamed for (its pod would only repeat
+        them), and no describe of a pod the namespace listing shows healthy (a running container says nothing)."""
         svc = d.culprit or self.focus()
+        if self.investigating() and d.category is not None and d.category.name in _CALLER_CATEGORIES \
+                and (svc == self.focus() and (self.lead() != self.focus() or d.upstream)):
+            return []
         if any(self.ev.pod_service(p) == svc or p in _hosts_by_errors(self.ev.log_rows, svc) for p in self.ev.pod_logs):
             return []
         hosts = _hosts_by_errors(self.ev.log_rows, svc)
@@ -522,7 +638,8 @@ class Planner:
         if not hosts or not ns:
             return []
         out = [("get_pod_logs", {"namespace": ns, "pod_name": hosts[0], "previous": False, "lines": 50})]
-        if hosts[0] not in self.ev.describe:
+        listed_healthy = self.investigating() and ns in self.ev.pods and hosts[0] not in self.ev.pods[ns]
+        if hosts[0] not in self.ev.describe and not listed_healthy:
             out.insert(0, ("describe_pod", {"namespace": ns, "pod_name": hosts[0]}))
         return out
 
