@@ -334,7 +334,7 @@ class Planner:
                 yield "x", extra_rounds + 1, f"The errors point at {lead}: check it before going on.", \
                     [("check_service_health", {"service_name": lead})]
                 return
-            calls = self.calls_for(step)
+            calls = self.brief(step, self.calls_for(step))
             if calls:
                 yield "s", step.number, _short(step.text), calls
                 return
@@ -395,7 +395,7 @@ class Planner:
         """The cause is settled: a specific failure (not a caller's timeouts) shown both by the culprit's own
         pods or cluster state and by what its process logged, or by its errors and a change that matches them."""
         d = self.diagnosis()
-        if d.category is None or d.category.strength < 2 or not d.culprit:
+        if d.category is None or d.category.strength < 2 or d.category.name in _CALLER_CATEGORIES or not d.culprit:
             return False
         sources = {o.source for o in d.evidence if o.service == d.culprit}
         said = bool(sources & {"get_pod_logs", "search_logs", "count_errors", "trace_transaction"})
@@ -405,21 +405,22 @@ class Planner:
         return said and (seen or d.deploy is not None)
 
     def settled(self, step: Step) -> bool:
-        """Leave out a step whose answer is already known: more symptoms once the cause is conclusive, or a
-        trace to find where the failure started once the errors name it."""
+        """Leave out a step whose answer is already known: a trace to find where the failure started, once the
+        errors name the service and every error that carries the cause says which service logged it."""
         if not self.investigating():
             return False
         tools = set(step.tools) & set(self.schemas or step.tools)
-        if not tools or not tools <= _GATHER_TOOLS:
-            return False
-        if self.conclusive():
-            return True
-        if tools <= {"trace_transaction"} and not _KV.search(step.text):
-            # Where the failure started is known when the errors already name another service and every
-            # error that carries the cause says which service logged it.
+        if tools and tools <= {"trace_transaction"} and not _KV.search(step.text):
             unplaced = [o for o in self.ev.observations() if not o.service and any(c.pattern.search(o.text) for c in CATEGORIES)]
             return self.lead() != self.focus() and not unplaced
         return False
+
+    def brief(self, step: Step, calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        """Once the cause is conclusive, a step that gathers more symptoms with several tools is done with its
+        first one: the step is still checked, but what the others would add is already known."""
+        if not self.investigating() or len(calls) < 2 or not set(step.tools) <= _GATHER_TOOLS or not self.conclusive():
+            return calls
+        return [c for c in calls if c[0] == calls[0][0]]
 
     # who the step is about --------------------------------------------------------
     def focus(self) -> str | None:
@@ -638,7 +639,8 @@ class Planner:
         if not hosts or not ns:
             return []
         out = [("get_pod_logs", {"namespace": ns, "pod_name": hosts[0], "previous": False, "lines": 50})]
-        listed_healthy = self.investigating() and ns in self.ev.pods and hosts[0] not in self.ev.pods[ns]
+        row = (self.ev.pods.get(ns) or {}).get(hosts[0])
+        listed_healthy = self.investigating() and ns in self.ev.pods and (row is None or bool(row.get("healthy")))
         if hosts[0] not in self.ev.describe and not listed_healthy:
             out.insert(0, ("describe_pod", {"namespace": ns, "pod_name": hosts[0]}))
         return out
