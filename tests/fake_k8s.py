@@ -9,11 +9,14 @@ for a missing previous container).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -53,10 +56,36 @@ ROUTES = [
 ]
 
 
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA), and its key: (cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class FakeKubeAPI:
     """`with FakeKubeAPI(data) as api:` serves on 127.0.0.1:<random port>."""
 
-    def __init__(self, data: ClusterData, token: str = "test-token"):
+    def __init__(self, data: ClusterData, token: str = "test-token", tls: tuple[Path, Path] | None = None):
         self.data = data
         self.token = token
         self.requests: list[str] = []  # path?query of every request, for assertions
@@ -68,7 +97,8 @@ class FakeKubeAPI:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 fake.requests.append(self.path)
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or credentials != fake.token:  # the scheme is case-insensitive
                     return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
@@ -93,7 +123,14 @@ class FakeKubeAPI:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port = self.httpd.server_address[1]
+        scheme = "http"
+        if tls is not None:  # serve HTTPS with (cert, key), as a real API server does
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*map(str, tls))
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "FakeKubeAPI":
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

@@ -303,3 +303,52 @@ async def test_shipped_incident_is_the_same_through_the_real_client(tmp_path):
                     # Error flag and structured content (the text is its JSON rendering).
                     real, fixture = _coarse((await _call(rc, name, args))[:2]), _coarse((await _call(fc, name, args))[:2])
                     assert real == fixture, (name, args)
+
+
+async def test_in_cluster_config_over_https_with_the_service_account(scenario_dir, tmp_path, monkeypatch):
+    """--in-cluster: host/port from the environment, token + CA + namespace from the
+    service-account mount, TLS verified against that CA; the real client end to end."""
+    import sre_mcp.backends.kubernetes as kube
+    from tests.fake_k8s import self_signed_cert
+
+    _, frt = build_server(ServerConfig(scenario=str(scenario_dir), audit_log=tmp_path / "f.jsonl", rag=False))
+    cert, key = self_signed_cert(tmp_path / "tls")
+    sa = tmp_path / "serviceaccount"
+    sa.mkdir()
+    (sa / "token").write_text("sa-token-123")
+    (sa / "ca.crt").write_text(cert.read_text())
+    (sa / "namespace").write_text(NS + "\n")
+    monkeypatch.setattr(kube, "SA_DIR", sa)
+    with FakeKubeAPI(ClusterData.from_scenario(frt.scenario), token="sa-token-123", tls=(cert, key)) as api:
+        assert api.url.startswith("https://")
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(api.port))
+        server, rt = build_server(ServerConfig(in_cluster=True, audit_log=tmp_path / "a.jsonl", rag=False, call_timeout=10))
+        assert rt.cluster.kind == "kubernetes" and rt.allowed_namespaces == [NS]
+        async with Client(server) as c:
+            err, pods, text = await _call(c, "list_pods", {"namespace": NS})
+            assert not err, text
+            assert {p["name"] for p in pods["pods"]} == {p["metadata"]["name"] for p in ClusterData.from_scenario(frt.scenario).pods
+                                                          if p["metadata"]["namespace"] == NS}
+        assert any(r.startswith(f"/api/v1/namespaces/{NS}/pods") for r in api.requests)
+
+        # A CA that did not sign the server's certificate: a clear tool error, not a hang or a traceback.
+        other, _ = self_signed_cert(tmp_path / "other")
+        (sa / "ca.crt").write_text(other.read_text())
+        server, _ = build_server(ServerConfig(in_cluster=True, audit_log=tmp_path / "b.jsonl", rag=False, call_timeout=10))
+        async with Client(server) as c:
+            err, _, text = await _call(c, "list_pods", {"namespace": NS})
+            assert err and "Traceback" not in text and "cannot verify the Kubernetes API server's TLS certificate" in text, text
+            assert "certificate verify failed" in text and "ca.crt" in text, text
+
+
+async def test_in_cluster_outside_a_pod_is_a_clear_error(tmp_path, monkeypatch):
+    import sre_mcp.backends.kubernetes as kube
+
+    monkeypatch.setattr(kube, "SA_DIR", tmp_path / "nowhere")
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    server, rt = build_server(ServerConfig(in_cluster=True, audit_log=tmp_path / "a.jsonl", rag=False))
+    assert rt.allowed_namespaces == ["default"]
+    async with Client(server) as c:
+        err, _, text = await _call(c, "list_pods", {"namespace": "default"})
+        assert err and "in-cluster configuration" in text and "--kubeconfig" in text, text

@@ -23,7 +23,8 @@ import yaml
 from sre_mcp.backends.base import BackendError, NotFound
 from sre_mcp.timeutil import parse_iso
 
-SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+# What Kubernetes mounts into every pod for its service account: token, ca.crt, namespace.
+SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
@@ -95,7 +96,7 @@ class KubernetesCluster:
     def default_namespaces(self) -> list[str]:
         if self.in_cluster:
             try:
-                return [SA_NAMESPACE.read_text().strip() or "default"]
+                return [(SA_DIR / "namespace").read_text().strip() or "default"]
             except OSError:
                 return ["default"]
         _, ctx, _ = kubeconfig_context(self.kubeconfig, self.context)
@@ -113,7 +114,12 @@ class KubernetesCluster:
             cfg = client.Configuration()
             try:
                 if self.in_cluster:
-                    config.load_incluster_config(client_configuration=cfg)
+                    # KUBERNETES_SERVICE_HOST/PORT from the environment, the service
+                    # account's token (re-read as it rotates) and CA from SA_DIR.
+                    from kubernetes.config.incluster_config import InClusterConfigLoader
+
+                    InClusterConfigLoader(token_filename=str(SA_DIR / "token"), cert_filename=str(SA_DIR / "ca.crt"),
+                                          environ=os.environ).load_and_set(cfg)
                 else:
                     paths = _kubeconfig_paths(self.kubeconfig)
                     if not any(p.is_file() for p in paths):
@@ -126,6 +132,12 @@ class KubernetesCluster:
                         context=self.context, client_configuration=cfg, persist_config=False,
                     )
             except ConfigException as exc:
+                if self.in_cluster:
+                    raise BackendError(
+                        f"cannot load the in-cluster configuration: {exc}",
+                        hint=f"--in-cluster needs KUBERNETES_SERVICE_HOST/PORT and a service account in {SA_DIR} "
+                             "(inside a pod); elsewhere pass --kubeconfig PATH",
+                    ) from None
                 _, _, names = kubeconfig_context(self.kubeconfig, self.context)
                 raise BackendError(
                     f"cannot load Kubernetes configuration: {exc}",
@@ -278,6 +290,13 @@ def _api_error(exc: Any, what: str) -> BackendError:
         )
     if exc.status == 404:
         return NotFound(f"{what}: {message or 'not found'}")
+    if not exc.status and "SSL" in str(exc.reason or ""):  # the client reports TLS failures as status 0
+        detail = re.search(r"\] ([^(]+)", str(exc.reason))
+        return BackendError(
+            f"cannot verify the Kubernetes API server's TLS certificate ({what}): "
+            f"{(detail.group(1) if detail else str(exc.reason)).strip()[:200]}",
+            hint="check the CA: certificate-authority(-data) in the kubeconfig, or ca.crt of the service account",
+        )
     return BackendError(f"Kubernetes API error on {what} ({exc.status}): {message or exc.reason}")
 
 
