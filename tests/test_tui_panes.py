@@ -23,6 +23,14 @@ async def test_startup_fills_health_and_pods_worst_first():
         assert CRASHING_POD in names
         assert app.host.calls > 0
         assert app.host.status() == {"sre": "ready"}
+        # Under the table: why the highlighted service is what it is, one line per firing alert.
+        detail = lambda: str(app.health.query_one("#health-detail").render())  # noqa: E731
+        assert detail().startswith("payment-gateway: error_rate")
+        assert "▲ PaymentGatewayHighErrorRate" in detail() and "▲ KubePodCrashLooping" in detail()
+        app.health.query_one("#health-table").focus()
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "▲ FraudModelLatencyHigh" in detail(), what="detail follows the cursor")
+        assert "PaymentGateway" not in detail()
 
 
 async def test_pod_selection_updates_logs_and_describe():

@@ -7,15 +7,18 @@ import asyncio
 from rich.text import Text
 from textual import work
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage
 
 RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
+SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
 class HealthPane(Pane):
+    """Worst first; under the table, why the highlighted service has its status."""
+
     title = "service health"
 
     class ServiceChosen(Message):
@@ -32,6 +35,7 @@ class HealthPane(Pane):
         table = DataTable(id="health-table", cursor_type="row", zebra_stripes=False)
         table.add_columns("service", "status", "err%", "p99", "rps", "ready", "alerts")
         yield table
+        yield Static(id="health-detail")
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def load(self) -> None:
@@ -66,7 +70,7 @@ class HealthPane(Pane):
             p99 = r.get("p99_ms")
             dep = r.get("deployment") or {}
             alerts = r.get("alerts") or []
-            firing = ", ".join(a.get("name", "?") for a in alerts)
+            worst = min((SEVERITY.get(str(a.get("severity")), 3) for a in alerts), default=3)
             table.add_row(
                 Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
                 Text(f"● {status}", style=colour),
@@ -74,11 +78,41 @@ class HealthPane(Pane):
                 "—" if p99 is None else f"{p99:g}ms",
                 "—" if r.get("rps") is None else f"{r['rps']:g}",
                 dep.get("ready", "—"),
-                Text(f"{len(alerts)} {firing}"[:60] if alerts else "—", style=colours["health-degraded"] if alerts else ""),
+                Text(str(len(alerts)) if alerts else "—",
+                     style=colours["health-critical" if worst <= 1 else "health-degraded"] if alerts else ""),
                 key=r.get("service"),
             )
         if self.rows:
             table.move_cursor(row=min(selected, len(self.rows) - 1))
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted service's verdict reasons and firing alerts (the table has no room for them)."""
+        detail = self.query_one("#health-detail", Static)
+        table = self.query_one(DataTable)
+        row = self.rows[table.cursor_row] if self.rows and 0 <= table.cursor_row < len(self.rows) else None
+        if row is None:
+            detail.update("")
+            return
+        colours = palette(self.app)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(str(row.get("service", "?")), style="bold")
+        # The verdict's reasons, less the alert ones: the alerts get a line each below.
+        reasons = [str(r) for r in (row.get("reasons") or ([row["error"]] if row.get("error") else []))
+                   if not str(r).startswith("alert ")]
+        text.append(": " + ("; ".join(reasons) if reasons else str(row.get("status", "unknown"))))
+        alerts = sorted(row.get("alerts") or [], key=lambda a: SEVERITY.get(str(a.get("severity")), 3))
+        for a in alerts:
+            severity = str(a.get("severity") or "")
+            style = colours["health-critical" if SEVERITY.get(severity, 3) <= 1 else "health-degraded"]
+            text.append("\n▲ ", style=style)
+            text.append(f"{a.get('name', '?')}", style=f"bold {style}")
+            if a.get("summary"):
+                text.append(f"  {a['summary']}")
+        detail.update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
 
     def selected_service(self) -> str | None:
         """The service under the cursor (the guided investigation preselects it)."""
