@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ns = _parser().parse_args(argv)
     cmd = ns.command or "ui"
+    problem = _check_scenario(getattr(ns, "scenario", None))
+    if problem:
+        print(f"sre-console: {problem}", file=sys.stderr)
+        return 2
     try:
         if cmd == "ui":
             args = server_args(ns)
@@ -137,6 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _check_scenario(scenario: str | None) -> str | None:
+    """A scenario that cannot load is the user's typo: say so now, not as a server that keeps restarting."""
+    if not scenario:
+        return None
+    from sre_mcp.scenarios.loader import ScenarioError, resolve
+
+    try:
+        resolve(scenario)
+    except ScenarioError as exc:
+        return str(exc)
+    return None
 
 
 def _prespawn(args: list[str]):
