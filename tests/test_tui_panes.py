@@ -104,6 +104,30 @@ async def test_service_logs_from_health_pane():
         await wait_until(pilot, lambda: app.logs.loaded_source.kind == "service", what="search_logs for the service")
         assert app.logs.loaded_source.name == "payment-gateway"
         assert app.logs.view.line_count > 0
+        assert app.logs.loaded_source.window == "1h" and app.logs.loaded_source.level is None
+
+        # `v` cycles the level, 1-5 pick the window: each is a new search_logs call.
+        lines = lambda: app.logs.view.lines  # noqa: E731
+        await pilot.press("v")
+        await wait_until(pilot, lambda: app.logs.loaded_source.level == "ERROR", what="ERROR only")
+        assert lines() and all(" ERROR " in line for line in lines())
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.logs.loaded_source.window == "7d", what="7d window")
+        week = app.logs.view.line_count
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.logs.loaded_source.window == "15m", what="15m window")
+        assert app.logs.view.line_count <= week
+        assert "last 15m · ERROR only" in str(app.logs.query_one("#logs-status").render())
+        await pilot.press("v", "v")
+        await wait_until(pilot, lambda: app.logs.loaded_source.level is None, what="all levels again")
+        assert app.logs.loaded_source.window == "15m"  # the window stays
+
+        # A pod's logs have no window: the keys say so and change nothing.
+        app.logs.show_pod("payments", "payment-gw-def34")
+        await wait_until(pilot, lambda: app.logs.loaded_source.kind == "pod", what="pod logs")
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        assert app.logs.source.kind == "pod"
 
 
 async def test_events_warnings_only():

@@ -77,6 +77,12 @@ class SREConsoleApp(App[int]):
         Binding("s", "toggle_log('follow')", "Follow", show=False, id="follow"),
         Binding("w", "toggle_log('wrap')", "Wrap", show=False, id="wrap"),
         Binding("t", "toggle_log('show_timestamps')", "Timestamps", show=False, id="timestamps"),
+        Binding("1", "log_window('15m')", "Logs 15m", show=False, id="window.15m"),
+        Binding("2", "log_window('1h')", "Logs 1h", show=False, id="window.1h"),
+        Binding("3", "log_window('6h')", "Logs 6h", show=False, id="window.6h"),
+        Binding("4", "log_window('24h')", "Logs 24h", show=False, id="window.24h"),
+        Binding("5", "log_window('7d')", "Logs 7d", show=False, id="window.7d"),
+        Binding("v", "log_level", "Log level", show=False, id="logs.level"),
         Binding("n", "find_next", "Next match", show=False, id="find.next"),
         Binding("N", "find_prev", "Prev match", show=False, id="find.prev"),
         Binding("h", "focus_pane('health')", "Health", show=False, id="focus.health"),
@@ -367,6 +373,14 @@ class SREConsoleApp(App[int]):
     def action_toggle_log(self, attr: str) -> None:
         self.logs.toggle(attr)
 
+    def action_log_window(self, window: str) -> None:
+        if not self.logs.set_window(window):
+            self.notify("time windows apply to a service's logs: enter on a service in the health pane", severity="warning")
+
+    def action_log_level(self) -> None:
+        if not self.logs.cycle_level():
+            self.notify("the level filter applies to a service's logs: enter on a service in the health pane", severity="warning")
+
     def action_find_next(self) -> None:
         self.logs.next_match()
 
@@ -506,6 +520,9 @@ class SREConsoleApp(App[int]):
             ("Logs: previous container", "logs of the crashed instance (p)", self.action_previous_logs),
             ("Logs: toggle follow", "autoscroll to new lines (s)", lambda: self.action_toggle_log("follow")),
             ("Logs: toggle wrap", "wrap long lines (w)", lambda: self.action_toggle_log("wrap")),
+            ("Logs: service level filter", "all → ERROR → WARN (v)", self.action_log_level),
+            *[(f"Logs: service logs, last {w}", f"search_logs time_range={w} ({k})", lambda w=w: self.action_log_window(w))
+              for k, w in enumerate(("15m", "1h", "6h", "24h", "7d"), start=1)],
             ("Logs: toggle timestamps", "show or hide timestamps (t)", lambda: self.action_toggle_log("show_timestamps")),
             ("Logs: find", "find in logs, then n / N", lambda: (self.action_tab("logs"), self.logs.open_find())),
             ("Describe: selected pod", "describe the selected pod (d)", self.action_describe),

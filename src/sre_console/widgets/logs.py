@@ -17,6 +17,10 @@ from sre_console.widgets.pane import Pane, PaneMessage
 
 POD_LINES = 1000
 SERVICE_ROWS = 200
+# Service logs (search_logs): how far back, keys 1-5; and which level, cycled with `v`.
+WINDOWS = ("15m", "1h", "6h", "24h", "7d")
+DEFAULT_WINDOW = "1h"
+LEVELS = (None, "ERROR", "WARN")
 
 
 @dataclass
@@ -25,11 +29,14 @@ class LogSource:
     name: str
     namespace: str | None = None
     previous: bool = False
+    window: str = DEFAULT_WINDOW  # service logs only
+    level: str | None = None  # service logs only
 
     def label(self) -> str:
         if self.kind == "pod":
             return f"pod {self.namespace}/{self.name}" + (" (previous container)" if self.previous else "")
-        return f"service {self.name} (search_logs, newest last)"
+        level = f" · {self.level} only" if self.level else ""
+        return f"service {self.name} · last {self.window}{level} (search_logs, newest last)"
 
 
 class LogsPane(Pane):
@@ -60,8 +67,27 @@ class LogsPane(Pane):
         self.load()
 
     def show_service(self, service: str) -> None:
-        self.source = LogSource("service", service)
+        keep = self.source if self.source and self.source.kind == "service" else None
+        # A service keeps the window and level the user chose for the last one.
+        self.source = LogSource("service", service, window=keep.window if keep else DEFAULT_WINDOW,
+                                level=keep.level if keep else None)
         self.load()
+
+    def set_window(self, window: str) -> bool:
+        """Service logs over the last `window`; False when the pane shows a pod (no window there)."""
+        if not self.source or self.source.kind != "service":
+            return False
+        self.source = LogSource("service", self.source.name, window=window, level=self.source.level)
+        self.load()
+        return True
+
+    def cycle_level(self) -> bool:
+        if not self.source or self.source.kind != "service":
+            return False
+        level = LEVELS[(LEVELS.index(self.source.level) + 1) % len(LEVELS)] if self.source.level in LEVELS else None
+        self.source = LogSource("service", self.source.name, window=self.source.window, level=level)
+        self.load()
+        return True
 
     def toggle_previous(self) -> None:
         if self.source and self.source.kind == "pod":
@@ -79,7 +105,10 @@ class LogsPane(Pane):
             result = await self.call("get_pod_logs", args)
             lines = (result.payload() or {}).get("lines") or [] if result else None
         else:
-            result = await self.call("search_logs", {"service": src.name, "limit": SERVICE_ROWS})
+            args = {"service": src.name, "limit": SERVICE_ROWS, "time_range": src.window}
+            if src.level:
+                args["level"] = src.level
+            result = await self.call("search_logs", args)
             rows = (result.payload() or {}).get("rows") or [] if result else None
             # search_logs answers newest first; a log reads oldest first.
             lines = None if rows is None else [
