@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from sre_console.themes import palette
-from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 
 class EventsPane(Pane):
@@ -44,19 +44,20 @@ class EventsPane(Pane):
     def _render_rows(self) -> None:
         table = self.query_one(DataTable)
         colours = palette(self.app)
-        table.clear()
         shown = [e for e in self.events if not self.warnings_only or e.get("type") == "Warning"]
+        rows = []
         for e in shown:
             warn = e.get("type") == "Warning"
             style = colours["event-warning"] if warn else colours["event-normal"]
-            table.add_row(
+            rows.append(([
                 Text(str(e.get("type", "")), style=f"bold {style}" if warn else style),
                 Text(str(e.get("reason", "")), style=style),
                 str(e.get("object", "")),
                 str(e.get("count", "")),
                 str(e.get("last_seen", "")),
                 Text(str(e.get("message", "")), style=style if warn else ""),
-            )
+            ], None))
+        fill_table(table, rows)
         warnings = sum(1 for e in self.events if e.get("type") == "Warning")
         self.set_subtitle(f"{self.namespace} · {len(shown)}/{len(self.events)} · {warnings} warnings" + (" · warnings only" if self.warnings_only else ""))
 

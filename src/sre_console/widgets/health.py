@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from sre_console.themes import palette
-from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
 SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -62,7 +62,7 @@ class HealthPane(Pane):
         colours = palette(self.app)
         key_of = {"critical": "health-critical", "degraded": "health-degraded", "ok": "health-ok", "healthy": "health-ok"}
         selected = table.cursor_row
-        table.clear()
+        rows = []
         for r in self.rows:
             status = str(r.get("status", "unknown"))
             colour = colours.get(key_of.get(status, ""), colours["log-debug"])
@@ -71,7 +71,7 @@ class HealthPane(Pane):
             dep = r.get("deployment") or {}
             alerts = r.get("alerts") or []
             worst = min((SEVERITY.get(str(a.get("severity")), 3) for a in alerts), default=3)
-            table.add_row(
+            rows.append(([
                 Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
                 Text(f"● {status}", style=colour),
                 Text("—" if err is None else f"{err * 100:.1f}", style=colour if (err or 0) >= 0.05 else ""),
@@ -80,8 +80,8 @@ class HealthPane(Pane):
                 dep.get("ready", "—"),
                 Text(str(len(alerts)) if alerts else "—",
                      style=colours["health-critical" if worst <= 1 else "health-degraded"] if alerts else ""),
-                key=r.get("service"),
-            )
+            ], r.get("service")))
+        fill_table(table, rows)
         if self.rows:
             table.move_cursor(row=min(selected, len(self.rows) - 1))
         self._show_detail()

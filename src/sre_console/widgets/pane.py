@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from sre_console.host.host import CallResult
 
@@ -58,3 +60,27 @@ class Pane(Vertical):
 
     def set_subtitle(self, text: str) -> None:
         self.border_subtitle = text
+
+
+def _cell_width(cell: Any) -> int:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def fill_table(table: DataTable, rows: list[tuple[list[Any], str | None]]) -> None:
+    """Replace a table's rows, with each column as wide as its widest cell.
+
+    DataTable sizes auto-width columns later, when its queue is idle, and does not
+    re-render rows it drew in between: a repaint that lands first (another pane
+    resizing, a busy machine) leaves the rows drawn at their header widths
+    ("paym  CrashL") until the cursor moves. Widths given with the columns are
+    known before the first row is drawn.
+    """
+    columns = [(c.label, c.key.value) for c in table.ordered_columns]
+    widths = [max([c[0].cell_len] + [_cell_width(cells[i]) for cells, _ in rows if i < len(cells)])
+              for i, c in enumerate(columns)]
+    table.clear(columns=True)
+    for (label, key), width in zip(columns, widths):
+        table.add_column(label, width=width, key=key)
+    for cells, key in rows:
+        table.add_row(*cells, key=key)

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from sre_console.themes import palette
-from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 FAILED = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "Failed", "NotReady"}
 PENDING = {"Pending", "ContainerCreating", "Terminating", "Init"}
@@ -111,11 +111,11 @@ class PodsPane(Pane):
         colours = palette(self.app)
         shown = self._visible()
         self._shown = shown
-        table.clear()
+        rows = []
         for pod in shown:
             colour = colours[pod_colour_key(pod)]
             restarts = pod.get("restarts", 0) or 0
-            table.add_row(
+            rows.append(([
                 Text(pod.get("name", "?"), style=colour),
                 pod.get("ready", ""),
                 Text(str(pod.get("status", "")), style=f"bold {colour}" if colour != colours["pod-running"] else colour),
@@ -123,8 +123,8 @@ class PodsPane(Pane):
                 str(pod.get("age", "")),
                 str(pod.get("node", "")),
                 str(pod.get("ip", "")),
-                key=pod.get("name"),
-            )
+            ], pod.get("name")))
+        fill_table(table, rows)
         names = [p.get("name") for p in shown]
         if self.selected in names:
             table.move_cursor(row=names.index(self.selected), animate=False)
