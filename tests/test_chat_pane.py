@@ -83,6 +83,8 @@ def test_investigate_in_chat_pane(tmp_path, monkeypatch):
             checklist = app.query_one(Checklist)
             assert checklist.done == {s.number for s in checklist.steps}
             assert app.query_one(".report", Markdown)
+            usage = str(app.query_one("#chat-usage").render())
+            assert f"{len(result.tool_calls)} tool calls" in usage and "no model tokens (offline investigator)" in usage
             incidents = Path(tmp_path, "incidents")
             await click_until(pilot, "#chat-export", lambda: any(incidents.glob("incident-*.md")))
             files = list(incidents.glob("incident-*.md"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import Any
 
 from textual import work
@@ -106,6 +107,7 @@ class ChatPane(Vertical):
         self._text: Static | None = None
         self._text_buf = ""
         self._checklist: Checklist | None = None
+        self._calls, self._usage, self._started = 0, None, time.monotonic()
 
     def compose(self):
         yield VerticalScroll(id="chat-log")
@@ -148,6 +150,7 @@ class ChatPane(Vertical):
         """Start an investigation (also used by the palette and the guided flow)."""
         self._say(f"› {shown or prompt_name or free_text}", "user")
         self.last_result = None
+        self._calls, self._usage, self._started = 0, None, time.monotonic()
         self._run(prompt_name, args, free_text)
 
     def _model(self) -> Any:
@@ -205,6 +208,8 @@ class ChatPane(Vertical):
                 trace.finish(ev.ok, ev.latency_ms, ev.summary, ev.result, ev.error, ev.cached)
             if self._checklist is not None:
                 self._checklist.tool_ran(ev.name)
+            self._calls += 1
+            self._show_usage()
         elif isinstance(ev, Retry):
             self._say(f"Claude is busy ({ev.reason}); retry {ev.attempt} in {ev.wait:.1f}s")
         elif isinstance(ev, Approval) and ev.approved is not None:
@@ -212,8 +217,8 @@ class ChatPane(Vertical):
         elif isinstance(ev, Notice):
             self._say(ev.message)
         elif isinstance(ev, Usage):
-            self.query_one("#chat-usage", Static).update(
-                f"tokens in {ev.input_tokens} · out {ev.output_tokens} · cache read {ev.cache_read_tokens} · ≈ ${ev.cost_usd:.4f}")
+            self._usage = ev
+            self._show_usage()
         elif isinstance(ev, Done):
             self._text = None
         elif isinstance(ev, Error):
@@ -222,6 +227,16 @@ class ChatPane(Vertical):
             self._say("Investigation cancelled; what it found so far is kept (export it below).")
             self._text = None
         log.scroll_end(animate=False)
+
+    def _show_usage(self) -> None:
+        """Tool calls, time, and what the model cost (the offline investigator costs nothing)."""
+        parts = [f"{self._calls} tool call{'s' if self._calls != 1 else ''}", f"{time.monotonic() - self._started:.1f} s"]
+        u = self._usage
+        if u is not None and (u.input_tokens or u.output_tokens):
+            parts.append(f"tokens in {u.input_tokens} · out {u.output_tokens} · cache read {u.cache_read_tokens} · ≈ ${u.cost_usd:.4f}")
+        else:
+            parts.append("no model tokens (offline investigator)" if u is not None else "waiting for the model")
+        self.query_one("#chat-usage", Static).update(" · ".join(parts))
 
     def _show_report(self, result: InvestigationResult) -> None:
         log = self.log_view
