@@ -499,3 +499,54 @@ def test_augment_does_not_block_on_warmup(tmp_path):
 async def test_augment_async(index):
     out = await Augmenter(index).augment_async("get_pod_logs", {"lines": ["java.lang.OutOfMemoryError: Java heap space"]})
     assert out["related_runbooks"]["runbooks"][0]["runbook_id"] == "java-heap-gc-pressure"
+
+
+NEW_RUNBOOK = """---
+id: zookeeper-quorum-loss
+title: ZooKeeper quorum loss
+team: data
+tags: [zookeeper, quorum, leader-election, ensemble]
+---
+# ZooKeeper quorum loss
+
+## Symptoms
+- `Not enough live servers to form a quorum`; clients log `ConnectionLossException`.
+
+## Remediation
+1. Bring the ensemble back to a majority: restart the stopped members one at a time.
+"""
+
+
+def test_runbooks_added_edited_and_removed_while_running_keyword_mode(tmp_path):
+    from sre_mcp.runtime import Runbooks
+
+    folder = copy_runbooks(tmp_path / "rb", ["probe-failures", "image-pull-errors"])
+    rb = Runbooks(RunbookIndex([folder], persist_dir=tmp_path / "chroma"), rag=False)
+    rb.REFRESH_EVERY = 0
+    assert {r["id"] for r in rb.runbooks()} == {"probe-failures", "image-pull-errors"}
+    assert rb.get("zookeeper-quorum-loss") is None
+
+    (folder / "zookeeper-quorum-loss.md").write_text(NEW_RUNBOOK)
+    hits = rb.search("zookeeper not enough live servers to form a quorum")
+    assert hits[0]["runbook_id"] == "zookeeper-quorum-loss"
+    assert "ZooKeeper quorum loss" in rb.get("zookeeper-quorum-loss")
+
+    (folder / "image-pull-errors.md").unlink()
+    assert {r["id"] for r in rb.runbooks()} == {"probe-failures", "zookeeper-quorum-loss"}
+    assert not rb.index.ready  # keyword mode never loaded the model
+
+
+def test_a_runbook_edited_while_warm_is_re_embedded_alone(tmp_path, index):
+    from sre_mcp.runtime import Runbooks
+
+    folder = copy_runbooks(tmp_path / "rb", ["probe-failures", "image-pull-errors", "redis-cache-errors"])
+    ix = RunbookIndex([folder], persist_dir=tmp_path / "chroma")
+    ix.warm()
+    rb = Runbooks(ix, rag=True, rag_wait=30)
+    rb.REFRESH_EVERY = 0
+    assert ix.refresh_if_changed() is None  # nothing changed: not even a re-read
+    (folder / "zookeeper-quorum-loss.md").write_text(NEW_RUNBOOK)
+    hits = rb.search("the ensemble lost its majority and clients get ConnectionLossException")
+    assert hits[0]["runbook_id"] == "zookeeper-quorum-loss"
+    chunks_new = sum(1 for c in ix._chunks if c.runbook_id == "zookeeper-quorum-loss")
+    assert ix.last_sync["embedded"] == chunks_new and ix.last_sync["unchanged"] == len(ix._chunks) - chunks_new

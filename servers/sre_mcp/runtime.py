@@ -221,8 +221,11 @@ class Runtime:
 class Runbooks:
     """The runbook catalogue and search the tools see, over the RAG index."""
 
+    REFRESH_EVERY = 2.0  # seconds between looks at the runbook folders
+
     def __init__(self, index: Any, rag: bool, rag_wait: float = 20.0):
         self.index = index
+        self._looked = time.monotonic()
         self.rag = rag
         self.rag_wait = rag_wait
 
@@ -230,13 +233,29 @@ class Runbooks:
     def ready(self) -> bool:
         return bool(self.rag and self.index.ready)
 
+    def _refresh(self) -> None:
+        """Runbooks added or edited while the server runs count from the next call."""
+        now = time.monotonic()
+        if now - self._looked < self.REFRESH_EVERY:
+            return
+        self._looked = now
+        try:
+            changed = self.index.refresh_if_changed()
+        except Exception:  # noqa: BLE001 - a bad edit must not take search down
+            log.exception("re-reading the runbook folders failed")
+            return
+        if changed:
+            log.info("runbooks changed on disk: %s", changed)
+
     def runbooks(self) -> list[dict[str, Any]]:
+        self._refresh()
         return self.index.runbooks()
 
     def teams(self) -> list[str]:
         return self.index.teams()
 
     def get(self, runbook_id: str) -> str | None:
+        self._refresh()
         try:
             return self.index.get(runbook_id)
         except KeyError:
@@ -246,6 +265,7 @@ class Runbooks:
         """Semantic + keyword search. A search that arrives during warm-up waits for it
         (up to `wait` seconds, default `rag_wait`), then answers from the keyword half
         of the same index rather than keep an investigation stalled on torch."""
+        self._refresh()
         # `--no-rag`: BM25 over the same section chunks, no embedding model.
         if not self.rag:
             return self.index.keyword_search(query, n_results, team)

@@ -333,6 +333,7 @@ class RunbookIndex:
         self._thread: threading.Thread | None = None
         self.warm_error: BaseException | None = None
         self.load_errors: list[str] = []
+        self._signature = self.disk_signature()
         self._cat = self._catalogue(load_runbooks(self.runbook_dirs, self.load_errors))
         self._client: Any = None
         self._col: Any = None
@@ -373,6 +374,52 @@ class RunbookIndex:
         if rb is None:
             raise KeyError(f"unknown runbook {runbook_id!r}; known: {', '.join(sorted(runbooks))}")
         return rb.text
+
+    # ---- changes on disk
+
+    def disk_signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, mtime and size of every runbook file: a stat per file, no reads."""
+        out = []
+        for d in self.runbook_dirs:
+            try:
+                paths = sorted(Path(d).glob("*.md"))
+            except OSError:
+                continue
+            for path in paths:
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                out.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    def refresh_if_changed(self) -> dict[str, Any] | None:
+        """Pick up runbooks added, edited or removed since the last load.
+
+        Once the index is warm this is `sync()` (only changed sections are embedded);
+        before that, the catalogue and keyword index are re-read and the warm-up
+        embeds what it finds. Never waits behind a running warm-up or sync: it
+        returns None and the next call tries again. Returns what changed, or None.
+        """
+        signature = self.disk_signature()
+        if signature == self._signature:
+            return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            self._signature = signature
+            if self._col is not None:
+                self._sync_locked(reparse=True)
+                if self.last_sync["embedded"]:
+                    release_free_memory()
+                return dict(self.last_sync)
+            errors: list[str] = []
+            self._cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
+            self.load_errors = errors
+            self.generation += 1
+            return {"runbooks": len(self._cat.runbooks), "chunks": len(self._cat.chunks), "embedded": 0}
+        finally:
+            self._lock.release()
 
     # ---- warm-up and sync
 
@@ -454,6 +501,7 @@ class RunbookIndex:
         t0 = time.perf_counter()
         if reparse:
             errors: list[str] = []
+            self._signature = self.disk_signature()
             cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
             self.load_errors = errors
         else:
