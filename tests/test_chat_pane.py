@@ -95,3 +95,54 @@ def test_investigate_in_chat_pane(tmp_path, monkeypatch):
             await app.host.stop()
 
     asyncio.run(go())
+
+
+class ClaudeChatApp(ChatApp):
+    def compose(self):
+        yield ChatPane()  # the model comes from the environment, as in the console
+
+
+def test_claude_in_the_chat_pane_streams_traces_retries_and_counts_tokens(tmp_path, monkeypatch):
+    """The real anthropic SDK (ANTHROPIC_API_KEY/ANTHROPIC_BASE_URL from the environment)
+    against a local Messages API: a 429 that is retried and said, two tools in one turn,
+    a streamed report, and the tokens it cost."""
+    from tests.fake_anthropic import FakeAnthropic, error_reply, text_reply, tool_reply
+
+    report = ("ROOT CAUSE: payment-gateway pods are OOMKilled (heap exhausted by BatchReconciliation).\n"
+              "SEVERITY: P1\nIMMEDIATE ACTIONS:\n1. `kubectl -n payments rollout undo deployment/payment-gateway`\n"
+              "RUNBOOK REFERENCE: runbook://pod-crashloop-oomkilled\nFOLLOW-UP: stream the reconciliation.")
+    script = [
+        error_reply(429, "rate_limit_error", retry_after="0"),
+        tool_reply([("check_service_health", {"service_name": "payment-gateway"}),
+                    ("list_pods", {"namespace": "payments", "status_filter": "unhealthy"})],
+                   text="Checking health and pods.", usage={"input_tokens": 1200, "output_tokens": 40}),
+        text_reply(report, usage={"input_tokens": 2500, "output_tokens": 120}),
+    ]
+    monkeypatch.setenv("SRE_STATE_DIR", str(tmp_path))
+
+    async def go():
+        with FakeAnthropic(script) as fake:
+            monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+            monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+            app = ClaudeChatApp()
+            async with app.run_test(size=(140, 60)) as pilot:
+                await wait_until(pilot, lambda: app.host.connected)
+                pane = app.query_one(ChatPane)
+                box = app.query_one("#chat-input", Input)
+                box.value = "/investigate payment-gateway"
+                await box.action_submit()
+                await wait_until(pilot, lambda: pane.last_result is not None)
+                await pilot.pause(0.1)
+                result = pane.last_result
+                assert result.status == "done", result.error
+                assert [t.tool for t in app.query(ToolCallTrace)] == ["check_service_health", "list_pods"]
+                assert all(t.finished and t.ok for t in app.query(ToolCallTrace))
+                said = " ".join(str(w.render()) for w in pane.query(".chat-line, Static"))
+                assert "Claude is busy" in said and "retry 1" in said, said  # the retry is shown
+                usage = str(app.query_one("#chat-usage").render())
+                assert "2 tool calls" in usage and "tokens in 3700" in usage and "out 160" in usage
+                assert "OOMKilled" in result.report.text
+                assert fake.requests[-1]["messages"][-1]["role"] == "user"  # tool results went back
+                await app.host.stop()
+
+    asyncio.run(go())
