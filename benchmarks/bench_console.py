@@ -61,6 +61,48 @@ def startup_in_tmux(runs: int) -> list[float]:
     return out
 
 
+def keypress_in_tmux(moves: int) -> list[float]:
+    """Real terminal: `down` on the pods table → the logs pane's header names the newly
+    selected pod (its get_pod_logs answered and drawn). tmux's own capture costs a few ms
+    per poll, so these figures are an upper bound."""
+    import re
+
+    tmux = shutil.which("tmux")
+    console = Path(sys.executable).with_name("sre-console")
+    if not tmux or not console.exists() or moves <= 0:
+        return []
+    sock = f"sre-bench-keys-{os.getpid()}"
+    run = lambda *a, check=False: subprocess.run([tmux, "-L", sock, *a], capture_output=True, text=True, check=check)  # noqa: E731
+    header = re.compile(r"pod (\S+)/(\S+)\s+│")
+    cfg = tempfile.mkdtemp(prefix="sre-bench-cfg-")
+    run("-f", "/dev/null", "new-session", "-d", "-s", "k", "-x", "160", "-y", "48",
+        f"env -u COLUMNS -u LINES SRE_CONFIG_DIR={cfg} TERM=xterm-256color {console} --demo --no-rag", check=True)
+    out: list[float] = []
+    try:
+        def shown() -> str | None:
+            m = header.search(run("capture-pane", "-p", "-t", "k").stdout)
+            return m.group(2) if m else None
+
+        deadline = time.perf_counter() + 30
+        while shown() is None and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # let the first load settle
+        for i in range(moves):
+            before = shown()
+            key = "Down" if (i // 4) % 2 == 0 else "Up"
+            start = time.perf_counter()
+            run("send-keys", "-t", "k", key)
+            while time.perf_counter() - start < 5:
+                now = shown()
+                if now and now != before:
+                    out.append((time.perf_counter() - start) * 1000)
+                    break
+            time.sleep(0.3)
+    finally:
+        run("kill-server")
+    return out
+
+
 async def pilot_benchmarks(moves: int) -> dict[str, object]:
     app = make_app(watchdog=False)
     res: dict[str, object] = {}
@@ -114,12 +156,14 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=20, help="pod selections to time")
     args = ap.parse_args()
     startup = startup_in_tmux(args.runs)
+    keys = keypress_in_tmux(args.moves)
     res = asyncio.run(pilot_benchmarks(args.moves))
     sel = res["select_ms"]
     rows = [
         ("launch → pods on screen (tmux, sre-console --demo)", f"median {statistics.median(startup):.2f} s, max {max(startup):.2f} s (n={len(startup)})" if startup else "skipped (no tmux)", "≤ 2 s"),
         ("panes loaded (Pilot, headless)", f"{res['pilot_load_s']:.2f} s", ""),
-        ("key → logs + describe updated", f"median {statistics.median(sel):.1f} ms, p95 {sorted(sel)[int(len(sel) * 0.95) - 1]:.1f} ms, max {max(sel):.1f} ms (n={len(sel)})", "≤ 150 ms"),
+        ("key → logs header shows the new pod (tmux)", f"median {statistics.median(keys):.1f} ms, p95 {sorted(keys)[int(len(keys) * 0.95) - 1]:.1f} ms, max {max(keys):.1f} ms (n={len(keys)})" if keys else "skipped (no tmux)", "≤ 150 ms"),
+        ("key → logs + describe updated (Pilot)", f"median {statistics.median(sel):.1f} ms, p95 {sorted(sel)[int(len(sel) * 0.95) - 1]:.1f} ms, max {max(sel):.1f} ms (n={len(sel)})", "≤ 150 ms"),
         ("console RSS after start", f"{res['rss_mb']:.0f} MB", ""),
         ("log view: append 100,000 lines + first render", f"{res['append_100k_ms']:.0f} ms", ""),
         ("log view: scroll to a position + render", f"median {statistics.median(res['scroll_ms']):.1f} ms, max {max(res['scroll_ms']):.1f} ms", ""),
