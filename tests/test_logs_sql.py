@@ -156,6 +156,25 @@ def test_logs_import_keeps_good_lines_and_names_bad_ones(tmp_path, capsys):
     assert "usage" in capsys.readouterr().err
 
 
+def test_logs_import_reads_a_pipe(tmp_path):
+    """`-` is standard input: a pipe from kubectl/jq straight into the store (its own process,
+    since chdb binds a process to one data directory)."""
+    import subprocess
+    import sys
+
+    ts = NOW.isoformat().replace("+00:00", "Z")
+    data = "\n".join([
+        json.dumps({"timestamp": ts, "service": "pay", "level": "ERROR", "message": "from a pipe"}),
+        "garbage",
+        json.dumps({"timestamp": ts, "service": "pay", "level": "INFO", "message": "second"}),
+    ]) + "\n"
+    out = subprocess.run([sys.executable, "-m", "sre_mcp", "logs-import", "--logs-db", str(tmp_path / "db"), "-"],
+                         input=data.encode(), capture_output=True, timeout=120)
+    err = out.stderr.decode()
+    assert out.returncode == 0, err
+    assert "<stdin>:2: " in err and "imported 2 rows, rejected 1 lines from <stdin>" in err
+
+
 # --- ClickHouseServerLogs: the same SQL over ClickHouse's HTTP interface ----------
 
 class ChdbHTTP:

@@ -116,7 +116,13 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+STDIN = Path("-")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    if path == STDIN:  # a pipe: `kubectl logs ... | jq -c ... | sre-mcp-server logs-import --logs-db DIR -`
+        yield from enumerate(sys.stdin.buffer, 1)
+        return
     with open(path, "rb") as fh:
         yield from enumerate(fh, 1)
 
@@ -127,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Load JSON-lines logs into the embedded ClickHouse log store (database sre, table logs).",
     )
     p.add_argument("--logs-db", type=Path, required=True, help="chdb data directory (the server's --logs-db)")
-    p.add_argument("file", type=Path, help="JSON-lines file: timestamp, service, level, message[, trace_id, host, duration_ms]")
+    p.add_argument("file", type=Path, help="JSON-lines file (- reads standard input): timestamp, service, level, message[, trace_id, host, duration_ms]")
     p.add_argument("--database", default=None, help="database inside the store (default: sre, where the log tools look)")
     p.add_argument("--source", help="tag stored with each row (default: import:<file name>)")
     p.add_argument("--replace", action="store_true", help="first delete rows imported earlier under the same source")
@@ -142,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage error
         return 0 if exc.code == 0 else 2
-    if not args.file.is_file():
+    from_stdin = args.file == STDIN
+    if not from_stdin and not args.file.is_file():
         print(f"logs-import: {args.file}: no such file", file=sys.stderr)
         return 2
     if args.batch_size < 1:
@@ -157,12 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     except BackendError as exc:
         print(f"logs-import: {exc}", file=sys.stderr)
         return 2
-    source = args.source or f"import:{args.file.name}"
+    source = args.source or ("import:stdin" if from_stdin else f"import:{args.file.name}")
+    shown_name = "<stdin>" if from_stdin else str(args.file)
     if args.replace:
         store.execute(f"DELETE FROM {logsql.DB}.logs WHERE source = {{source:String}}", {"source": source})
 
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
-    progress = _Progress(args.file.stat().st_size, show)
+    progress = _Progress(0 if from_stdin else args.file.stat().st_size, show and not from_stdin)  # a pipe has no size
     started = time.monotonic()
     imported = rejected = done_bytes = 0
     batch: list[dict[str, Any]] = []
@@ -179,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                 if rejected <= SHOWN_ERRORS:
                     if show:
                         sys.stderr.write("\r")
-                    print(f"{args.file}:{n}: {exc}", file=sys.stderr)
+                    print(f"{shown_name}:{n}: {exc}", file=sys.stderr)
                 continue
             if len(batch) >= args.batch_size:
                 imported += store.insert_rows("logs", COLUMNS, batch)
@@ -201,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"... and {rejected - SHOWN_ERRORS:,} more rejected lines", file=sys.stderr)
     elapsed = time.monotonic() - started
     print(
-        f"logs-import: imported {imported:,} rows, rejected {rejected:,} lines from {args.file} "
+        f"logs-import: imported {imported:,} rows, rejected {rejected:,} lines from {shown_name} "
         f"into {store.database}.logs in {elapsed:.1f}s",
         file=sys.stderr,
     )
