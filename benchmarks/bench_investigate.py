@@ -17,8 +17,6 @@ import asyncio
 import statistics
 import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -29,20 +27,7 @@ from sre_console.investigate.events import ToolCallFinished, ToolCallStarted, Us
 from sre_console.investigate.models import ModelTurn
 from sre_console.investigate.offline import OfflineInvestigator
 
-SLEEPY = textwrap.dedent('''
-    import asyncio
-    from mcp.server.mcpserver import MCPServer
-    from mcp_types import ToolAnnotations
-    server = MCPServer("sleepy")
-
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
-    async def sleep_ms(ms: int) -> dict:
-        """Sleep ms milliseconds (a benchmark tool)."""
-        await asyncio.sleep(ms / 1000)
-        return {"slept_ms": ms}
-
-    server.run()
-''')
+SLEEPY = Path(__file__).resolve().parents[1] / "tests" / "sleepy_server.py"
 
 
 def bench_cli(runs: int, extra: list[str]) -> list[float]:
@@ -97,20 +82,17 @@ class FiveAtOnce:
 
 async def bench_parallel(runs: int) -> tuple[list[float], int, int]:
     delays = [100, 200, 300, 400, 500]
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "sleepy.py"
-        script.write_text(SLEEPY)
-        host = McpHost([ServerSpec(name="sleepy", command=sys.executable, args=[str(script)])])
-        await host.start()
-        try:
-            turns = []
-            for _ in range(runs):
-                t = time.perf_counter()
-                r = await Investigation(host, FiveAtOnce(delays)).run(None, {}, "go")
-                assert r.ok and all(c.ok for c in r.tool_calls), r.error
-                turns.append((time.perf_counter() - t) * 1000)
-        finally:
-            await host.stop()
+    host = McpHost([ServerSpec(name="sleepy", command=sys.executable, args=[str(SLEEPY)])])
+    await host.start()
+    try:
+        turns = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            r = await Investigation(host, FiveAtOnce(delays)).run(None, {}, "go")
+            assert r.ok and all(c.ok for c in r.tool_calls), r.error
+            turns.append((time.perf_counter() - t) * 1000)
+    finally:
+        await host.stop()
     return turns, max(delays), sum(delays)
 
 
