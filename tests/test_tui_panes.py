@@ -232,3 +232,33 @@ async def test_hostile_commands_are_errors_in_panes_not_crashes():
                          what="payments pods again")
         app.describe.show_pod("payments", "payment-gw-def34")
         await wait_until(pilot, lambda: app.describe.shown_target == ("payments", "payment-gw-def34"), what="describe again")
+
+
+async def test_copy_logs_matches_describe_and_events():
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # the terminal's clipboard (OSC 52) is not readable here
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        assert app.pods.select(CRASHING_POD)
+        await pilot.press("l", "p")
+        await wait_until(pilot, lambda: app.logs.loaded_source.name == CRASHING_POD and app.logs.loaded_source.previous,
+                         what="previous logs")
+        view = app.logs.view
+        await pilot.press("y")
+        assert copied[-1].splitlines() == view.lines
+        # With a find active, only the matching lines.
+        await pilot.press("slash", *"outofmemory", "enter")
+        await pilot.press("y")
+        lines = copied[-1].splitlines()
+        assert lines and len(lines) == len(view.matches) and all("outofmemory" in x.lower() for x in lines)
+        await pilot.press("escape")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.describe.shown_target == ("payments", CRASHING_POD), what="describe")
+        await pilot.press("y")
+        assert CRASHING_POD in copied[-1] and "OOMKilled" in copied[-1]
+        await pilot.press("e")
+        await wait_until(pilot, lambda: bool(app.events.events), what="events")
+        await pilot.press("y")
+        rows = [r.split("\t") for r in copied[-1].splitlines()]
+        assert rows and all(len(r) == 6 for r in rows) and any(r[0] == "Warning" for r in rows)

@@ -30,7 +30,7 @@ from sre_console.screens.palette import ConsoleCommands
 from sre_console.screens.related import RelatedRunbooksScreen
 from sre_console.screens.serverlog import ServerLogScreen
 from sre_console.settings import DEFAULT_THEME, Settings, frozen
-from sre_console.themes import load_themes
+from sre_console.themes import load_themes, palette
 from sre_console.widgets.describe import DescribePane
 from sre_console.widgets.events import EventsPane
 from sre_console.widgets.health import HealthPane
@@ -83,6 +83,7 @@ class SREConsoleApp(App[int]):
         Binding("4", "log_window('24h')", "Logs 24h", show=False, id="window.24h"),
         Binding("5", "log_window('7d')", "Logs 7d", show=False, id="window.7d"),
         Binding("v", "log_level", "Log level", show=False, id="logs.level"),
+        Binding("y", "copy_pane", "Copy", show=False, id="copy"),
         Binding("n", "find_next", "Next match", show=False, id="find.next"),
         Binding("N", "find_prev", "Prev match", show=False, id="find.prev"),
         Binding("h", "focus_pane('health')", "Health", show=False, id="focus.health"),
@@ -373,6 +374,33 @@ class SREConsoleApp(App[int]):
     def action_toggle_log(self, attr: str) -> None:
         self.logs.toggle(attr)
 
+    def pane_text(self) -> tuple[str, str]:
+        """What `y` copies from the tab in view: (text, what it is)."""
+        active = self._main("#bottom", TabbedContent).active
+        if active == TABS["logs"]:
+            view = self.logs.view
+            if view.matches:
+                return "\n".join(view.lines[i] for i in view.matches), f"{len(view.matches)} matching log lines"
+            return "\n".join(view.lines), f"{len(view.lines)} log lines"
+        if active == TABS["describe"] and self.describe.data:
+            from sre_console.widgets.describe import render_describe
+
+            return render_describe(self.describe.data, palette(self)).plain, "the describe output"
+        if active == TABS["events"]:
+            rows = [[str(e.get(k, "")) for k in ("type", "reason", "object", "count", "last_seen", "message")]
+                    for e in self.events.events if not self.events.warnings_only or e.get("type") == "Warning"]
+            return "\n".join("\t".join(r) for r in rows), f"{len(rows)} events"
+        return "", ""
+
+    def action_copy_pane(self) -> None:
+        """Copy the logs (or only the find matches), the describe output or the events to the clipboard."""
+        text, what = self.pane_text()
+        if not text:
+            self.notify("nothing to copy here: open logs, describe or events", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {what} to the clipboard")
+
     def action_log_window(self, window: str) -> None:
         if not self.logs.set_window(window):
             self.notify("time windows apply to a service's logs: enter on a service in the health pane", severity="warning")
@@ -521,6 +549,7 @@ class SREConsoleApp(App[int]):
             ("Logs: toggle follow", "autoscroll to new lines (s)", lambda: self.action_toggle_log("follow")),
             ("Logs: toggle wrap", "wrap long lines (w)", lambda: self.action_toggle_log("wrap")),
             ("Logs: service level filter", "all → ERROR → WARN (v)", self.action_log_level),
+            ("Copy: logs / describe / events in view", "to the clipboard; only the find matches when a find is active (y)", self.action_copy_pane),
             *[(f"Logs: service logs, last {w}", f"search_logs time_range={w} ({k})", lambda w=w: self.action_log_window(w))
               for k, w in enumerate(("15m", "1h", "6h", "24h", "7d"), start=1)],
             ("Logs: toggle timestamps", "show or hide timestamps (t)", lambda: self.action_toggle_log("show_timestamps")),
