@@ -38,6 +38,18 @@ async def wait_until(pilot, predicate, timeout=40.0):
         await pilot.pause(0.05)
 
 
+async def ask_in_chat(pilot, app, text):
+    """Type a line into the chat once the server is up; wait for the investigation's result."""
+    await wait_until(pilot, lambda: app.host.connected)
+    pane = app.query_one(ChatPane)
+    box = app.query_one("#chat-input", Input)
+    box.value = text
+    await box.action_submit()
+    await wait_until(pilot, lambda: pane.last_result is not None)
+    await pilot.pause(0.1)
+    return pane, pane.last_result
+
+
 async def click_until(pilot, selector, predicate, timeout=10.0):
     """Click a button once its layout has settled, and wait for what the click should do."""
     await pilot.pause()
@@ -68,14 +80,7 @@ def test_investigate_in_chat_pane(tmp_path, monkeypatch):
     async def go():
         app = ChatApp()
         async with app.run_test(size=(140, 60)) as pilot:
-            await wait_until(pilot, lambda: app.host.connected)
-            pane = app.query_one(ChatPane)
-            box = app.query_one("#chat-input", Input)
-            box.value = "/investigate payment-gateway card payments failing"
-            await box.action_submit()
-            await wait_until(pilot, lambda: pane.last_result is not None)
-            await pilot.pause(0.1)
-            result = pane.last_result
+            pane, result = await ask_in_chat(pilot, app, "/investigate payment-gateway card payments failing")
             assert result.status == "done"
             traces = list(app.query(ToolCallTrace))
             assert [t.tool for t in traces] == [c.name for c in result.tool_calls]
@@ -126,14 +131,7 @@ def test_claude_in_the_chat_pane_streams_traces_retries_and_counts_tokens(tmp_pa
             monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
             app = ClaudeChatApp()
             async with app.run_test(size=(140, 60)) as pilot:
-                await wait_until(pilot, lambda: app.host.connected)
-                pane = app.query_one(ChatPane)
-                box = app.query_one("#chat-input", Input)
-                box.value = "/investigate payment-gateway"
-                await box.action_submit()
-                await wait_until(pilot, lambda: pane.last_result is not None)
-                await pilot.pause(0.1)
-                result = pane.last_result
+                pane, result = await ask_in_chat(pilot, app, "/investigate payment-gateway")
                 assert result.status == "done", result.error
                 assert [t.tool for t in app.query(ToolCallTrace)] == ["check_service_health", "list_pods"]
                 assert all(t.finished and t.ok for t in app.query(ToolCallTrace))
