@@ -17,6 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from tests.http_reply import reply
+
 
 def text_reply(text: str, usage: dict | None = None, chunk: int = 12, delay: float = 0.0) -> dict:
     return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": usage or {}, "chunk": chunk, "delay": delay}
@@ -67,15 +69,7 @@ class FakeAnthropic:
                 return self._json(200, fake.message(body, reply))
 
             def _json(self, status: int, obj: dict, headers: dict | None = None) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.send_header("request-id", "req_fake")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, obj, headers={"request-id": "req_fake", **(headers or {})})
 
             def _sse(self, body: dict, reply: dict) -> None:
                 self.send_response(200)

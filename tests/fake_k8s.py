@@ -10,7 +10,6 @@ for a missing previous container).
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 import ssl
@@ -23,6 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from tests.http_reply import reply
 
 
 @dataclass
@@ -112,14 +113,10 @@ class FakeKubeAPI:
                 self._json(404, _status(404, "NotFound", "the server could not find the requested resource"))
 
             def _json(self, code: int, body: Any) -> None:
-                self._send(code, json.dumps(body).encode(), "application/json")
+                reply(self, code, body)
 
             def _send(self, code: int, payload: bytes, ctype: str) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                reply(self, code, payload, ctype)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -13,16 +13,16 @@ import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from sre_mcp.backends import logsql
 from sre_mcp.backends.clickhouse import ChdbLogs, ClickHouseServerLogs, _db_name
 from sre_mcp.logs_import import main as logs_import
 from sre_mcp.runtime import _process_logs_dir
 from sre_mcp.timeutil import now_utc, parse_time_range
+
+from tests.http_reply import reply
 
 NOW = now_utc()
 INJECTIONS = ["' OR 1=1 --", "x' OR '1'='1", "'; DROP TABLE __DB__.logs; --", "\\' OR 1=1 --", "{keyword:String}", "%' --"]
@@ -216,12 +216,7 @@ class ChdbHTTP:
                 self._send(200, out, {"X-ClickHouse-Format": fmt, "X-ClickHouse-Timezone": "UTC"})
 
             def _send(self, code: int, data: bytes, headers: dict | None = None):
-                self.send_response(code)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, code, data, headers=headers)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://default:@127.0.0.1:{self.httpd.server_address[1]}/{store.database}"

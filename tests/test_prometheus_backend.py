@@ -4,7 +4,6 @@ runs here; the fake records each PromQL text so tests can check what was sent.""
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import threading
@@ -14,12 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from mcp import Client
-
 from sre_mcp.backends.base import BackendError
 from sre_mcp.backends.prometheus import PrometheusMetrics, promql_string
 from sre_mcp.config import ServerConfig
 from sre_mcp.server import build_server
+
 from tests.conftest import MINI
+from tests.http_reply import reply
 
 # The service label's value in a query, honouring PromQL escapes.
 _SERVICE_LIT = re.compile(r'service="((?:[^"\\]|\\.)*)"')
@@ -68,12 +68,7 @@ class FakePrometheus:
                 self._send(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
 
             def _send(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, code, body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

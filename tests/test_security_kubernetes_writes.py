@@ -3,7 +3,6 @@ exact requests kubectl would make for scale, rollout restart and rollout undo.""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -14,11 +13,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from kubernetes import client
 from mcp import Client
-
 from sre_mcp.backends.base import BackendError, NotFound
 from sre_mcp.backends.writes import KubernetesWrites
 from sre_mcp.config import ServerConfig
 from sre_mcp.server import build_server
+
+from tests.http_reply import reply
 
 SCEN = str(Path(__file__).parent / "data" / "security-scenario")
 DEP_UID = "d-uid-1"
@@ -50,12 +50,7 @@ class FakeApi(BaseHTTPRequestHandler):
     requests: list = []
 
     def _send(self, code: int, body: dict):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        reply(self, code, body)
 
     def _status(self, code: int, reason: str):
         self._send(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code, "message": reason})

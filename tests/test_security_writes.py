@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
-
 from sre_mcp.config import ServerConfig
 from sre_mcp.server import build_server
+
+from tests.http_reply import reply
 
 SCEN = str(Path(__file__).parent / "data" / "security-scenario")
 WRITE_TOOLS = {"scale_deployment", "restart_pod", "rollback_deployment", "create_pagerduty_incident"}
@@ -223,12 +224,7 @@ class _PagerDuty(BaseHTTPRequestHandler):
             answer = {"status": "success", "message": "Event processed", "dedup_key": body["dedup_key"]}
         else:
             answer = {"status": "invalid event", "message": "Event object is invalid", "errors": ["Invalid routing key"]}
-        data = json.dumps(answer).encode()
-        self.send_response(type(self).status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        reply(self, type(self).status, answer)
 
     def log_message(self, *a):
         pass
