@@ -220,9 +220,11 @@ class SREConsoleApp(App[int]):
     @work(exclusive=True, group="initial", exit_on_error=False)
     async def _load_everything(self) -> None:
         listed = await self.host.call_tool("list_services", {})
+        services = None
         if listed.ok:
+            services = (listed.payload() or {}).get("services") or []
             seen: list[str] = []
-            for svc in (listed.payload() or {}).get("services") or []:
+            for svc in services:
                 ns = svc.get("namespace")
                 if ns and ns not in seen:
                     seen.append(ns)
@@ -232,13 +234,13 @@ class SREConsoleApp(App[int]):
                     # Start where the services are (the first one listed), once.
                     self.namespace = seen[0]
                     self._namespace_given = True
-        self.refresh_panes(everything=True)
+        self.refresh_panes(everything=True, services=services)
 
-    def refresh_panes(self, everything: bool = False) -> None:
+    def refresh_panes(self, everything: bool = False, services: list[dict] | None = None) -> None:
         if self.pods.namespace != self.namespace:
             self.pods.namespace = self.namespace
         self.events.namespace = self.namespace
-        self.health.load()
+        self.health.load(services)
         self.pods.load()
         self.events.load()
         if self.describe.target:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from textual.binding import Binding
@@ -11,16 +10,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
+from sre_console.widgets.health import health_rows
+
 COLOR = {"critical": "red", "degraded": "yellow", "unknown": "grey50", "healthy": "green"}
 
 
 async def services_worst_first(host: Any) -> list[dict[str, Any]]:
     listed = await host.call_tool("list_services", {})
     services = (listed.payload() or {}).get("services", []) if listed.ok else []
-    checks = await asyncio.gather(*(host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
-    rows = [c.payload() if c.ok else {"service": s["name"], "status": "unknown"} for s, c in zip(services, checks)]
-    return sorted(rows, key=lambda h: (RANK.get(h.get("status"), 2), -(h.get("error_rate") or 0), h.get("service", "")))
+    return await health_rows(host, services)
 
 
 class InvestigateScreen(ModalScreen[tuple[str, str] | None]):
@@ -34,10 +32,11 @@ class InvestigateScreen(ModalScreen[tuple[str, str] | None]):
     InvestigateScreen Horizontal { height: auto; margin-top: 1; }
     """
 
-    def __init__(self, host: Any, preselect: str | None = None):
+    def __init__(self, host: Any, preselect: str | None = None, rows: list[dict[str, Any]] | None = None):
+        """`rows`: the health pane's verdicts, worst first, when the caller has them (no second round of checks)."""
         super().__init__()
         self.host, self.preselect = host, preselect
-        self.services: list[dict[str, Any]] = []
+        self.services: list[dict[str, Any]] = list(rows or [])
 
     def compose(self):
         with Vertical():
@@ -49,7 +48,8 @@ class InvestigateScreen(ModalScreen[tuple[str, str] | None]):
                 yield Button("Cancel", id="inv-cancel")
 
     async def on_mount(self) -> None:
-        self.services = await services_worst_first(self.host)
+        if not self.services:
+            self.services = await services_worst_first(self.host)
         ol = self.query_one(OptionList)
         for h in self.services:
             st = h.get("status", "unknown")

@@ -292,7 +292,9 @@ def open_guided(app: Any, preselect: str | None = None) -> None:
             args = {"service": service, **({"symptoms": symptoms} if symptoms else {})}
             chat.start("investigate-service", args, None, shown=f"/investigate {service} {symptoms}".strip())
 
-    app.push_screen(InvestigateScreen(app.host, preselect), chosen)
+    health = app.query("#health")  # the console's health pane already holds the verdicts, worst first
+    rows = getattr(health.first(), "rows", None) if health else None
+    app.push_screen(InvestigateScreen(app.host, preselect, rows), chosen)
 
 
 def chat_palette_commands(app: Any) -> list[tuple[str, str, Any]]:

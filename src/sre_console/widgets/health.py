@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -13,6 +14,19 @@ from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
+
+
+async def health_rows(host: Any, services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """check_service_health for every service at once; worst first (status, then error rate).
+    A failed check is a row with status "unknown" and the error, not a missing service."""
+    results = await asyncio.gather(*(host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
+    rows = []
+    for svc, res in zip(services, results):
+        if res.ok and isinstance(res.payload(), dict):
+            rows.append({**res.payload(), "namespace": svc.get("namespace")})
+        else:
+            rows.append({"service": svc["name"], "namespace": svc.get("namespace"), "status": "unknown", "error": res.error})
+    return sorted(rows, key=lambda r: (RANK.get(str(r.get("status")), 2), -(r.get("error_rate") or 0), r.get("service", "")))
 SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
@@ -38,24 +52,18 @@ class HealthPane(Pane):
         yield Static(id="health-detail")
 
     @work(exclusive=True, group="health", exit_on_error=False)
-    async def load(self) -> None:
-        listed = await self.call("list_services")
-        if listed is None:
-            return
-        services = (listed.payload() or {}).get("services") or []
-        results = await asyncio.gather(*(self.app.host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
-        rows = []
-        for svc, res in zip(services, results):
-            if res.ok and isinstance(res.payload(), dict):
-                rows.append({**res.payload(), "namespace": svc.get("namespace")})
-            else:
-                rows.append({"service": svc["name"], "namespace": svc.get("namespace"), "status": "unknown", "error": res.error})
-        rows.sort(key=lambda r: (RANK.get(str(r.get("status")), 2), -(r.get("error_rate") or 0), r.get("service", "")))
-        self.rows = rows
+    async def load(self, services: list[dict[str, Any]] | None = None) -> None:
+        """Check every service; `services` is a list_services answer the caller already has."""
+        if services is None:
+            listed = await self.call("list_services")
+            if listed is None:
+                return
+            services = (listed.payload() or {}).get("services") or []
+        self.rows = await health_rows(self.app.host, services)
         self.message.hide()
         self._render_rows()
-        bad = sum(1 for r in rows if r.get("status") not in ("ok", "healthy"))
-        self.set_subtitle(f"{len(rows)} services · {bad} need attention")
+        bad = sum(1 for r in self.rows if r.get("status") not in ("ok", "healthy"))
+        self.set_subtitle(f"{len(self.rows)} services · {bad} need attention")
 
     def _render_rows(self) -> None:
         table = self.query_one(DataTable)
