@@ -31,7 +31,7 @@ from sre_console.screens.related import RelatedRunbooksScreen
 from sre_console.screens.serverlog import ServerLogScreen
 from sre_console.settings import DEFAULT_THEME, Settings, frozen
 from sre_console.themes import load_themes, palette
-from sre_console.widgets.describe import DescribePane
+from sre_console.widgets.describe import DescribePane, render_describe
 from sre_console.widgets.events import EventsPane
 from sre_console.widgets.health import HealthPane
 from sre_console.widgets.logs import LogsPane
@@ -385,8 +385,6 @@ class SREConsoleApp(App[int]):
                 return "\n".join(view.lines[i] for i in view.matches), f"{len(view.matches)} matching log lines"
             return "\n".join(view.lines), f"{len(view.lines)} log lines"
         if active == TABS["describe"] and self.describe.data:
-            from sre_console.widgets.describe import render_describe
-
             return render_describe(self.describe.data, palette(self)).plain, "the describe output"
         if active == TABS["events"]:
             rows = [[str(e.get(k, "")) for k in ("type", "reason", "object", "count", "last_seen", "message")]

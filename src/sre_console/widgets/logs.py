@@ -7,7 +7,7 @@ jumps between matches. The view is virtualised (see logview.py), so a pane with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.widgets import Input, Static
@@ -77,7 +77,7 @@ class LogsPane(Pane):
         """Service logs over the last `window`; False when the pane shows a pod (no window there)."""
         if not self.source or self.source.kind != "service":
             return False
-        self.source = LogSource("service", self.source.name, window=window, level=self.source.level)
+        self.source = replace(self.source, window=window)
         self.load()
         return True
 
@@ -85,7 +85,7 @@ class LogsPane(Pane):
         if not self.source or self.source.kind != "service":
             return False
         level = LEVELS[(LEVELS.index(self.source.level) + 1) % len(LEVELS)] if self.source.level in LEVELS else None
-        self.source = LogSource("service", self.source.name, window=self.source.window, level=level)
+        self.source = replace(self.source, level=level)
         self.load()
         return True
 
