@@ -407,19 +407,21 @@ class RunbookIndex:
         if not self._lock.acquire(blocking=False):
             return None
         try:
-            self._signature = signature
             if self._col is not None:
-                self._sync_locked(reparse=True)
-                if self.last_sync["embedded"]:
-                    release_free_memory()
-                return dict(self.last_sync)
-            errors: list[str] = []
-            self._cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
-            self.load_errors = errors
+                return dict(self.sync())
+            self._cat = self._reload()
             self.generation += 1
             return {"runbooks": len(self._cat.runbooks), "chunks": len(self._cat.chunks), "embedded": 0}
         finally:
             self._lock.release()
+
+    def _reload(self) -> _Catalogue:
+        """Re-read the runbook folders, remembering how they looked on disk."""
+        errors: list[str] = []
+        self._signature = self.disk_signature()
+        cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
+        self.load_errors = errors
+        return cat
 
     # ---- warm-up and sync
 
@@ -499,13 +501,7 @@ class RunbookIndex:
 
     def _sync_locked(self, reparse: bool) -> None:
         t0 = time.perf_counter()
-        if reparse:
-            errors: list[str] = []
-            self._signature = self.disk_signature()
-            cat = self._catalogue(load_runbooks(self.runbook_dirs, errors))
-            self.load_errors = errors
-        else:
-            cat = self._cat
+        cat = self._reload() if reparse else self._cat
         chunks = cat.chunks
         want = {c.id: c for c in chunks}
         stored = self._col.get(include=["metadatas"])
