@@ -550,3 +550,21 @@ def test_a_runbook_edited_while_warm_is_re_embedded_alone(tmp_path, index):
     assert hits[0]["runbook_id"] == "zookeeper-quorum-loss"
     chunks_new = sum(1 for c in ix._chunks if c.runbook_id == "zookeeper-quorum-loss")
     assert ix.last_sync["embedded"] == chunks_new and ix.last_sync["unchanged"] == len(ix._chunks) - chunks_new
+
+    # get() and the catalogue are called on the server's event loop: the embedding that a
+    # change needs happens on a thread of its own, never in the caller.
+    synced = threading.Event()
+    where: list[str] = []
+    real_sync = ix.sync
+
+    def watched_sync():
+        where.append(threading.current_thread().name)
+        try:
+            return real_sync()
+        finally:
+            synced.set()
+
+    ix.sync = watched_sync
+    (folder / "zookeeper-quorum-loss.md").write_text(NEW_RUNBOOK.replace("restart the stopped members", "start the stopped members"))
+    rb.get("probe-failures")
+    assert synced.wait(30) and where and where[0] != threading.current_thread().name

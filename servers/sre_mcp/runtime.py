@@ -233,12 +233,23 @@ class Runbooks:
     def ready(self) -> bool:
         return bool(self.rag and self.index.ready)
 
-    def _refresh(self) -> None:
-        """Runbooks added or edited while the server runs count from the next call."""
+    def _refresh(self, inline: bool = False) -> None:
+        """Runbooks added or edited while the server runs count from the next call.
+
+        `inline` only for search, which runs on a worker thread: once the index is warm a
+        change means embedding, which must not run on the server's event loop (get and
+        the catalogue are called there), so they hand it to a thread of its own.
+        """
         now = time.monotonic()
         if now - self._looked < self.REFRESH_EVERY:
             return
         self._looked = now
+        if not inline and self.index.ready:
+            threading.Thread(target=self._refresh_now, name="runbook-refresh", daemon=True).start()
+            return
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
         try:
             changed = self.index.refresh_if_changed()
         except Exception:  # noqa: BLE001 - a bad edit must not take search down
@@ -265,7 +276,7 @@ class Runbooks:
         """Semantic + keyword search. A search that arrives during warm-up waits for it
         (up to `wait` seconds, default `rag_wait`), then answers from the keyword half
         of the same index rather than keep an investigation stalled on torch."""
-        self._refresh()
+        self._refresh(inline=True)
         # `--no-rag`: BM25 over the same section chunks, no embedding model.
         if not self.rag:
             return self.index.keyword_search(query, n_results, team)
