@@ -13,7 +13,6 @@ depend on what an earlier run left behind.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import resource
 import statistics
 import sys
@@ -295,7 +294,6 @@ async def _server_rss_once(server: list[str], env: dict[str, str], scenario: str
 def _server_command(rev: str | None, work: Path) -> tuple[list[str], dict[str, str]]:
     """The server to run: this checkout's `sre-mcp-server`, or `python -m sre_mcp` from a
     git worktree of ``rev`` (PYTHONPATH wins over the editable install)."""
-    import os
     import subprocess
 
     if rev is None:

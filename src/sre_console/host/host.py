@@ -19,10 +19,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 
 from sre_console.host.config import BUILTIN, ServerSpec
+
+if TYPE_CHECKING:  # the SDK is imported off the event loop at start (see _import_sdk)
+    from mcp import Client
 
 log = logging.getLogger("sre_console.host")
 _TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")

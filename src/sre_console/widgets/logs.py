@@ -18,7 +18,6 @@ from sre_console.widgets.pane import Pane, PaneMessage
 POD_LINES = 1000
 SERVICE_ROWS = 200
 # Service logs (search_logs): how far back, keys 1-5; and which level, cycled with `v`.
-WINDOWS = ("15m", "1h", "6h", "24h", "7d")
 DEFAULT_WINDOW = "1h"
 LEVELS = (None, "ERROR", "WARN")
 

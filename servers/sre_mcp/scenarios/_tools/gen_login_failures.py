@@ -64,7 +64,7 @@ for t in g.poisson(7200, 0, 1.6):
         if evicting and g.rng.random() < 0.55:
             g.log(t, "session-service", "WARN", s, f"session {sid} not found (expired or evicted)", trace=sid, comp="store")
             g.log(t - 0.1, "account-service", "WARN", a, f"login flow state not found for {sid} (expired or evicted)", trace=sid, comp="login")
-            g.log(t - 0.1, "account-service", "ERROR", a, f"POST /login 403: CSRF token missing or session expired", trace=sid, duration_ms=g.rng.randint(3, 9), comp="http")
+            g.log(t - 0.1, "account-service", "ERROR", a, "POST /login 403: CSRF token missing or session expired", trace=sid, duration_ms=g.rng.randint(3, 9), comp="http")
             g.log(t - 0.2, "web-frontend", "WARN", w, "login failed: 403 session expired; re-rendering login form", trace=sid, comp="auth")
         else:
             g.log(t, "session-service", "INFO", s, f"GET /sessions/{sid} 200", trace=sid, duration_ms=g.rng.randint(1, 4), comp="http")
@@ -109,7 +109,7 @@ for t in range(7200 - 10, 0, -300):
           f"sessions-redis: used_memory={mem:.2f}G maxmemory=4.00G keys={keys:.1f}M evicted_keys+={ev:,}/min expired_keys+={g.rng.randint(180, 260)}/min policy=volatile-ttl",
           comp="redis-poller")
 for t in g.poisson(7200, 0, 0.3):
-    g.log(t, "session-service", "INFO", g.pick(SES), f"POST /sessions 201 anonymous=true ttl=86400s", duration_ms=g.rng.randint(1, 3), comp="http")
+    g.log(t, "session-service", "INFO", g.pick(SES), "POST /sessions 201 anonymous=true ttl=86400s", duration_ms=g.rng.randint(1, 3), comp="http")
 
 # --- redis (pod logs only) ----------------------------------------------------------------------
 for t in range(7200 - 90, 0, -600):

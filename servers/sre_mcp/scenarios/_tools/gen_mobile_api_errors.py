@@ -79,7 +79,7 @@ for h in OLD:
         cpu = g.rng.randint(35, 55) if t > PEAK else g.rng.randint(94, 99)
         g.log(t, "identity-service", "INFO", h, f"runtime: goroutines={g.rng.randint(300, 400) if t > PEAK else g.rng.randint(1400, 2100)} heap={g.rng.randint(180, 260)}MB cpu={cpu}%", comp="runtime")
 for t in g.poisson(7200, 0, 0.15):
-    g.log(t, "identity-service", "INFO", g.pick(ident_hosts(t)), f"POST /oauth2/token 200 grant=refresh_token client=mobile-app", duration_ms=g.rng.randint(20, 60), comp="http")
+    g.log(t, "identity-service", "INFO", g.pick(ident_hosts(t)), "POST /oauth2/token 200 grant=refresh_token client=mobile-app", duration_ms=g.rng.randint(20, 60), comp="http")
 
 # push-gateway noise and its harmless APNs throttling
 for t in g.poisson(7200, 0, 0.35):

@@ -57,7 +57,7 @@ while True:
         continue
     r = g.rng.random()
     if t < CB and r < 0.3:
-        g.log(t, "search-api", "ERROR", h, f"GET /v2/search 503: CallNotPermittedException: CircuitBreaker 'elasticsearch' is OPEN and does not permit further calls", trace=rid, duration_ms=1, comp="SearchController")
+        g.log(t, "search-api", "ERROR", h, "GET /v2/search 503: CallNotPermittedException: CircuitBreaker 'elasticsearch' is OPEN and does not permit further calls", trace=rid, duration_ms=1, comp="SearchController")
     elif r < 0.45:
         g.log(t, "search-api", "ERROR", h, "GET /v2/search 503: Elasticsearch rejected search: es_rejected_execution_exception: rejected execution of TransportService$ContextRestoreResponseHandler "
               f"on EsThreadPoolExecutor[name = es-shared-prod-data-{g.rng.randint(1, 6)}/search, queue capacity = 1000, active threads = 13, queued tasks = 1000]",

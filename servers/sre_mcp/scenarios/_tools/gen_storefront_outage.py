@@ -8,7 +8,6 @@ storefront-web, recommendations-service) fails the handshake. Red herring: the
 storefront-web Next.js 15 upgrade 75m ago.
 """
 
-import json
 
 from scengen import Gen, container, pod, rel, write_yaml
 
@@ -53,7 +52,7 @@ for t in g.poisson(7200, 0, 1.4):
         g.log(t, "storefront-web", "INFO", h, f"GET {page} 200 in {ms}ms{cached}", trace=rid, duration_ms=ms, comp="ssr")
         if not static and t > EXP:
             gw = g.pick(GW)
-            g.log(t + ms / 2000, "api-gateway", "INFO", gw, f"GET /v2/catalog 200 upstream=catalog-service client=storefront-web", trace=rid, duration_ms=ms // 3, comp="access")
+            g.log(t + ms / 2000, "api-gateway", "INFO", gw, "GET /v2/catalog 200 upstream=catalog-service client=storefront-web", trace=rid, duration_ms=ms // 3, comp="access")
             if g.rng.random() < 0.5:
                 g.log(t + ms / 2500, "catalog-service", "INFO", g.pick(CAT), f"GET /products/{g.pick(SLUGS)} 200", trace=rid, duration_ms=ms // 4, comp="http")
 
@@ -91,7 +90,7 @@ for t in (5400, 2100):
 CH = "edge/api-gateway-tls-7xq2k-2730197261-1198361452"
 for t in range(7200 - 300, 0, -1200):
     g.log(t, "cert-manager", "INFO", "cert-manager-tq4xw", "Issuing certificate as renewal was scheduled (renewBefore 720h)", comp="cert-manager.certificates-trigger")
-    g.log(t - 3, "cert-manager", "INFO", "cert-manager-tq4xw", f"presenting DNS01 challenge for domain api-gateway.edge.svc.corp.example via cloudflare (secret cert-manager/cloudflare-api-token)", comp="cert-manager.challenges")
+    g.log(t - 3, "cert-manager", "INFO", "cert-manager-tq4xw", "presenting DNS01 challenge for domain api-gateway.edge.svc.corp.example via cloudflare (secret cert-manager/cloudflare-api-token)", comp="cert-manager.challenges")
     g.log(t - 4, "cert-manager", "ERROR", "cert-manager-tq4xw", 're-queuing item due to error processing: error presenting challenge: Cloudflare API error for POST "/zones/2f1c8a9e0b7d4c36/dns_records": Error 10000: Authentication error',
           comp="cert-manager.challenges")
     g.log(t - 5, "cert-manager", "ERROR", "cert-manager-tq4xw", "The certificate request has failed to complete and will be retried: order edge/api-gateway-tls-7xq2k-2730197261 is in \"errored\" state",
