@@ -37,6 +37,8 @@ def test_wheel_ships_themes_scenarios_runbooks_and_roles(tmp_path):
     assert "sre_console/app.tcss" in names and "sre_mcp/config/roles.yaml" in names
     runbooks = {p.name for p in (ROOT / "servers/sre_mcp/runbooks").glob("*.md")}
     assert {n.split("/")[-1] for n in names if n.startswith("sre_mcp/runbooks/")} >= runbooks
+    # The scenario generators are development scripts: beside the package, never in the wheel.
+    assert not [n for n in names if "scenario_tools" in n or "_tools/" in n or "/gen_" in n]
 
     # Run from the unpacked wheel (ahead of the editable install on sys.path): the code finds its data there.
     probe = (
@@ -54,3 +56,16 @@ def test_wheel_ships_themes_scenarios_runbooks_and_roles(tmp_path):
     assert {"sre-dark", "sre-light", "sre-high-contrast"} <= set(found["themes"])
     assert "payments-incident" in found["scenarios"] and len(found["scenarios"]) >= 8
     assert found["runbooks"].startswith(str(site))
+
+
+def test_scenario_tools_are_a_package_beside_the_server_and_check_every_shipped_scenario(capsys):
+    import scenario_tools
+    from scenario_tools import check, scengen
+
+    assert Path(scenario_tools.__file__).parent == ROOT / "scenario_tools"
+    assert not (ROOT / "servers/sre_mcp/scenarios/_tools").exists()
+    # The generators write into the server's scenario folders, wherever the scripts live.
+    assert scengen.SCENARIOS == ROOT / "servers/sre_mcp/scenarios" and check.HERE == scengen.SCENARIOS
+    assert check.main([]) == 0
+    checked = [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if line.endswith(": ok")]
+    assert "payments-incident" in checked and len(checked) >= 8
