@@ -59,6 +59,9 @@ class ServerConfig:
     max_result_bytes: int = 256_000
     pagerduty_routing_key: str | None = None
     pagerduty_url: str | None = None
+    # Named PostgreSQL databases: {name: URL or {url, password_env, statement_timeout_ms}}.
+    # Credentials come from the environment, never from a URL on the command line.
+    databases: dict[str, Any] = field(default_factory=dict)
 
     @property
     def demo(self) -> bool:
@@ -76,6 +79,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--logs-db", type=Path, help="embedded ClickHouse (chdb) data directory")
     g.add_argument("--clickhouse-url", help="ClickHouse server, e.g. http://user:pass@host:8123/default")
     g.add_argument("--prometheus-url", help="Prometheus base URL for health metrics and alerts")
+    g.add_argument(
+        "--postgres-url", action="append", metavar="[NAME=]URL",
+        help="a PostgreSQL database for the read-only database tools (repeatable); no password in the URL: "
+        "use PGPASSWORD or `databases:` with password_env in the config file",
+    )
     g.add_argument("--runbooks", type=Path, action="append", help="extra runbook folder (repeatable)")
     g.add_argument("--no-rag", action="store_true", help="keyword runbook search only (no embedding model)")
     g.add_argument("--chroma-dir", type=Path, help="persistent vector index directory")
@@ -120,6 +128,20 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
     ns = getattr(args, "namespaces", None) or _env("namespaces")
     if ns:
         cfg.namespaces = [n.strip() for n in ns.split(",") if n.strip()]
+    pg_urls = list(getattr(args, "postgres_url", None) or [])
+    if not pg_urls and _env("postgres_url"):
+        pg_urls = [u for u in _env("postgres_url").split(",") if u.strip()]
+    for value in pg_urls:
+        from sre_mcp.backends.postgres import check_url, database_name
+
+        name, sep, url = value.partition("=")
+        if not sep or "://" in name:
+            name, url = database_name(value), value
+        try:
+            check_url(url.strip(), f"--postgres-url {name.strip()}")
+        except ValueError as exc:
+            raise SystemExit(f"sre-mcp-server: {exc}") from None
+        cfg.databases = {**cfg.databases, name.strip(): url.strip()}
     if getattr(args, "runbooks", None):
         cfg.runbooks = [Path(p) for p in args.runbooks]
     elif _env("runbooks"):

@@ -82,6 +82,7 @@ class Runtime:
         self.metrics: MetricsBackend = self._make_metrics()
         self.deploys: DeployHistoryBackend = self._make_deploys()
         self._logs = Lazy("log store", self._make_logs)
+        self.databases = self._make_databases()
         self.allowed_namespaces: list[str] = list(dict.fromkeys(self.cluster.default_namespaces() + list(config.namespaces)))
         self._services_cache: list[Service] | None = None
         self.runbooks = self._make_runbooks()
@@ -126,6 +127,24 @@ class Runtime:
         from sre_mcp.backends.kubernetes import KubernetesDeploys
 
         return KubernetesDeploys(self.cluster, self.services)
+
+    def _make_databases(self) -> Any:
+        """Configured PostgreSQL databases, else those the scenario describes, else none
+        (and then the database tools are not offered)."""
+        if self.config.databases:
+            from sre_mcp.backends.postgres import DatabaseSpec, PostgresDatabases
+
+            try:
+                specs = [DatabaseSpec.parse(name, value) for name, value in self.config.databases.items()]
+            except ValueError as exc:
+                raise SystemExit(f"databases: {exc}") from None
+            return PostgresDatabases(specs, connect_timeout=min(5.0, 0.5 * self.config.call_timeout))
+        if self.scenario is not None:
+            from sre_mcp.backends.postgres import FixtureDatabases
+
+            described = FixtureDatabases.from_folder(self.scenario.path, self.scenario.name)
+            return described if described.names() else None
+        return None
 
     def _make_logs(self) -> LogsBackend:
         if self.config.clickhouse_url:

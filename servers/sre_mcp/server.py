@@ -15,6 +15,7 @@ from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap
 from sre_mcp.runtime import Runtime
 from sre_mcp.security.audit import AuditLog
 from sre_mcp.tools import toolset_methods
+from sre_mcp.tools.database import DatabaseTools
 from sre_mcp.tools.deploys import DeployTools
 from sre_mcp.tools.health import HealthTools
 from sre_mcp.tools.investigate import InvestigateTools
@@ -69,6 +70,8 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
         RunbookTools(rt),
         InvestigateTools(rt, health, deploys),
     ]
+    if rt.databases is not None:
+        toolsets.append(DatabaseTools(rt))
     policies: list[Any] = []
     filters: list[Any] = [AugmentFilter(rt)]
     argument_filter = None
