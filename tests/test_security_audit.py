@@ -53,10 +53,13 @@ def test_every_call_is_on_disk_when_the_server_is_killed(tmp_path):
     finally:
         os.kill(proc.pid, signal.SIGKILL)  # no chance to flush or close anything
         proc.wait(10)
-    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    every = [json.loads(line) for line in audit.read_text().splitlines()]
+    # Requests other than tool calls get a line too (initialize here).
+    assert [r["method"] for r in every if r["phase"] == "request"] == ["initialize"]
+    lines = [r for r in every if r["phase"] == "call"]
     assert [(r["tool"], r["outcome"]) for r in lines] == [
         ("list_pods", "ok"), ("list_pods", "error"), ("list_pods", "error"), ("scale_deployment", "error"), ("search_logs", "ok")]
-    assert "unknown argument" in lines[1]["error"]
+    assert "unknown argument" in lines[1]["error"] and "bogus" not in json.dumps(lines[1])
     assert "role 'operator' may not use namespace 'kube-system'" in lines[2]["error"] and lines[2]["role"] == "operator"
     assert "not a token this server issued" in lines[3]["error"]
     assert lines[4]["arguments"]["keyword"] == "password=[REDACTED:password]"

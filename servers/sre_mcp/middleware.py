@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import time
 from typing import Any, Callable, Protocol
 
@@ -17,7 +18,7 @@ import anyio
 from pydantic import BaseModel
 
 from sre_mcp.errors import error_dict
-from sre_mcp.security.audit import AuditLog
+from sre_mcp.security.audit import CURRENT_CALL, AuditLog, new_call_id
 from sre_mcp.security.validation import ArgumentError, check_arguments
 
 log = logging.getLogger("sre_mcp")
@@ -52,53 +53,145 @@ def _render(structured: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "text", "text": json.dumps(structured, indent=2, ensure_ascii=False, default=str)}]
 
 
-class AuditMiddleware:
-    """Times every tool call and writes its audit line."""
+# A liveness probe every few seconds, and catalogue listings (no arguments, no data, nothing
+# changed), would bury the lines that matter; they are recorded only when they fail.
+QUIET_METHODS = {"ping", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "server/discover"}
+_AUDITED_NOTES = ("redactions", "clamped", "augmented", "truncated", "confirmation", "role", "timeout")
 
-    def __init__(self, audit: AuditLog, on_call: Callable[[dict[str, Any]], None] | None = None):
+
+def _client_assertion(params: Any) -> dict[str, Any] | None:
+    """`_meta["sre/audit_note"]` as the client sent it: bounded, recorded as the client's claim."""
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    note = meta.get("sre/audit_note") if isinstance(meta, dict) else None
+    if not isinstance(note, dict):
+        return None
+    return {str(k)[:40]: v if v is None or isinstance(v, (bool, int, float)) else str(v)[:200] for k, v in list(note.items())[:10]}
+
+
+class AuditMiddleware:
+    """Times every request and writes its audit line (see security/audit.py for the line's guarantees).
+
+    A tool call's line names the call (`call_id`), who the server knows is calling
+    (`identity`: its own OS user, the role, the client's declared name, the HTTP
+    auth client when there is one) and, apart from that, what the client asserts
+    (`client_assertion`, from `_meta["sre/audit_note"]`), so a client can say who
+    approved but cannot pass that off as the server's own record.
+    """
+
+    def __init__(self, audit: AuditLog, on_call: Callable[[dict[str, Any]], None] | None = None,
+                 known_arguments: Callable[[str], set[str] | None] | None = None, identity: dict[str, Any] | None = None):
         self.audit = audit
         self.on_call = on_call
+        self.known_arguments = known_arguments  # tool -> its argument names; None for an unknown tool
+        self.identity = dict(identity or {})
+
+    def _identity(self, ctx: Any) -> dict[str, Any]:
+        ident = dict(self.identity)
+        ident["transport"] = "http" if getattr(ctx, "request", None) is not None else "stdio"
+        try:
+            info = ctx.session.client_params.client_info
+            ident["client"] = f"{info.name} {info.version}"[:120]
+        except AttributeError:
+            pass
+        try:
+            from mcp.server.auth.middleware.auth_context import get_access_token
+
+            token = get_access_token()
+            if token is not None:
+                ident["auth_client_id"] = token.client_id
+        except Exception:  # noqa: BLE001 - no auth configured
+            pass
+        return ident
+
+    def _arguments(self, tool: Any, arguments: Any) -> Any:
+        """Values of known arguments (redacted on write); never values or names the server does not know."""
+        known = self.known_arguments(tool) if (self.known_arguments and isinstance(tool, str)) else None
+        if not isinstance(arguments, dict):
+            return None if arguments is None else f"<{type(arguments).__name__}, not recorded>"
+        if known is None and self.known_arguments is not None:
+            return {"<not recorded>": f"{len(arguments)} argument(s) to a tool this server does not offer"}
+        out: dict[str, Any] = {}
+        unknown = 0
+        for k, v in arguments.items():
+            if known is not None and k not in known:
+                unknown += 1
+                continue
+            out[k] = v
+        if unknown:
+            out["<unknown arguments>"] = unknown
+        return out
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
+        if getattr(ctx, "request_id", 1) is None:
+            return await call_next(ctx)  # notifications
         if ctx.method != "tools/call":
-            return await call_next(ctx)
+            return await self._request(ctx, call_next)
         params = ctx.params or {}
         tool = params.get("name")
-        arguments = params.get("arguments")
         start = time.perf_counter()
-        if isinstance(arguments, dict) and "confirmation_token" in arguments:
-            # The line links preview and confirmation by token_id; the token itself stays out.
-            arguments = {**arguments, "confirmation_token": "<token>"}
-        record: dict[str, Any] = {"tool": tool, "arguments": arguments}
-        # A host may say who approved a write (`_meta["sre/audit_note"]`); it goes on the line.
-        note = (params.get("_meta") or {}).get("sre/audit_note") if isinstance(params.get("_meta"), dict) else None
-        if isinstance(note, dict):
-            record["host_note"] = {str(k)[:40]: str(v)[:200] for k, v in list(note.items())[:10]}
+        record: dict[str, Any] = {
+            "phase": "call", "call_id": new_call_id(),
+            "tool": tool[:100] if isinstance(tool, str) else tool,
+            "arguments": self._arguments(tool, params.get("arguments")),
+            "identity": self._identity(ctx),
+        }
+        assertion = _client_assertion(params)
+        if assertion is not None:
+            record["client_assertion"] = assertion
+        reset = CURRENT_CALL.set({k: record[k] for k in ("call_id", "identity", "client_assertion") if k in record})
         try:
             result = await call_next(ctx)
         except BaseException as exc:
             record.update(outcome="exception", error=type(exc).__name__, latency_ms=round((time.perf_counter() - start) * 1000, 2))
             self._write(record, ctx)
             raise
+        finally:
+            CURRENT_CALL.reset(reset)
         data = _as_dict(result)
         notes = ((data.get("_meta") or {}).get("sre/notes")) or {}
         record["latency_ms"] = round((time.perf_counter() - start) * 1000, 2)
         if data.get("isError"):
-            record["outcome"] = "error"
             err = (data.get("structuredContent") or {}).get("error") or {}
-            record["error"] = err.get("message") or "".join(c.get("text", "") for c in data.get("content") or [])[:300]
+            record["outcome"] = notes.get("outcome") or err.get("outcome") or "error"
+            record["error"] = notes.get("audit_error") or err.get("message") or "".join(c.get("text", "") for c in data.get("content") or [])[:300]
         else:
             record["outcome"] = "ok"
-        record.update({k: v for k, v in notes.items() if k in ("redactions", "clamped", "augmented", "truncated", "confirmation", "role", "audit_arguments")})
-        if "audit_arguments" in record:
-            record["arguments"] = record.pop("audit_arguments")
+        record.update({k: v for k, v in notes.items() if k in _AUDITED_NOTES})
         self._write(record, ctx)
         return result
 
-    def _write(self, record: dict[str, Any], ctx: Any) -> None:
+    async def _request(self, ctx: Any, call_next: Any) -> Any:
+        """Any other request (initialize, resources/read, prompts/get, a failed listing, ...) gets a line too."""
+        params = ctx.params if isinstance(ctx.params, dict) else {}
+        record: dict[str, Any] = {"phase": "request", "method": str(ctx.method)[:60], "tool": None, "identity": self._identity(ctx)}
+        for key in ("name", "uri"):
+            if isinstance(params.get(key), str):
+                record[key] = params[key][:200]
+        if ctx.method == "initialize" and isinstance(params.get("clientInfo"), dict):
+            record["client"] = {k: str(v)[:80] for k, v in list(params["clientInfo"].items())[:4]}
+        start = time.perf_counter()
+        try:
+            result = await call_next(ctx)
+        except BaseException as exc:
+            record.update(outcome="error", error=type(exc).__name__, latency_ms=round((time.perf_counter() - start) * 1000, 2))
+            self._write_request(record)
+            raise
+        if ctx.method not in QUIET_METHODS:
+            record.update(outcome="ok", latency_ms=round((time.perf_counter() - start) * 1000, 2))
+            self._write_request(record)
+        return result
+
+    def _write_request(self, record: dict[str, Any]) -> None:
         try:
             self.audit.write(record)
-        except Exception:  # the audit must not take the call down with it, but must be seen
+        except Exception:  # noqa: BLE001 - reads go on; the failure is seen on stderr
+            log.exception("audit write failed")
+
+    def _write(self, record: dict[str, Any], ctx: Any) -> None:
+        durable = (record.get("confirmation") or {}).get("state") == "confirmed" or record.get("outcome") == "unknown"
+        try:
+            self.audit.write(record, durable=durable)
+        except Exception:  # the call has happened; a write's own intent/outcome lines were the gate
             log.exception("audit write failed")
         if self.on_call:
             self.on_call(record)
@@ -141,6 +234,8 @@ class GuardMiddleware:
         try:
             arguments, clamped = check_arguments(schema, arguments)
         except ArgumentError as exc:
+            # The audit line gets the message without the values it may echo.
+            notes["audit_error"] = _value_free(str(exc), schema)
             return self._with_notes(error_dict(tool, str(exc), exc.hint, arguments if isinstance(arguments, dict) else None), notes)
         if clamped:
             notes["clamped"] = clamped
@@ -154,6 +249,15 @@ class GuardMiddleware:
                 result = await call_next(ctx)
         except TimeoutError:
             notes["timeout"] = self.timeout
+            if arguments.get("confirmation_token"):
+                # A write may have been sent before the deadline: "retry" could apply it twice.
+                notes["outcome"] = "unknown"
+                return self._with_notes(
+                    error_dict(tool, f"timed out after {self.timeout:g}s: outcome unknown, the change may have been applied",
+                               "re-read the target (e.g. list_deployments) before anything else; do not simply retry", arguments,
+                               outcome="unknown"),
+                    notes,
+                )
             return self._with_notes(
                 error_dict(tool, f"timed out after {self.timeout:g}s", "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
                 notes,
@@ -208,6 +312,16 @@ class GuardMiddleware:
             meta["sre/notes"] = notes
             data = {**data, "_meta": meta}
         return data
+
+
+def _value_free(message: str, schema: dict[str, Any]) -> str:
+    """An argument error without the values it may quote (`'password=…' is too long`)."""
+    if message.startswith("unknown argument"):
+        return "unknown argument(s) refused"
+    m = re.match(r"invalid argument '([^']*)'", message)
+    if m and m.group(1) in (schema.get("properties") or {}):
+        return f"invalid argument {m.group(1)!r}"
+    return "invalid arguments"
 
 
 class SizeCap:

@@ -109,7 +109,13 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
         tool = mcp._tool_manager.get_tool(name)
         return None if tool is None else tool.parameters
 
-    mcp.middleware.append(AuditMiddleware(audit, on_call=rt.extra.get("on_call")))
+    def argument_names(name: str) -> set[str] | None:
+        schema = schema_for(name)
+        return None if schema is None else set(schema.get("properties") or {})
+
+    role = rt.extra.get("role")
+    identity = {"server_user": _os_user(), **({"role": role.name} if role is not None else {})}
+    mcp.middleware.append(AuditMiddleware(audit, on_call=rt.extra.get("on_call"), known_arguments=argument_names, identity=identity))
     mcp.middleware.append(GuardMiddleware(schema_for, config.call_timeout, policies, filters, argument_filter))
 
     for spec in prompts.PROMPTS:
@@ -149,6 +155,18 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
     if start_background:
         rt.start_background()
     return mcp, rt
+
+
+def _os_user() -> str:
+    """Who runs this server process: the identity the server itself can vouch for over stdio."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in a container
+        import os
+
+        return f"uid {os.getuid()}"
 
 
 def _prompt_fn(spec: prompts.PromptSpec):

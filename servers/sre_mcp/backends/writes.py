@@ -22,21 +22,28 @@ REVISION = "deployment.kubernetes.io/revision"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
+class OutcomeUnknown(BackendError):
+    """A write request was sent but no answer came in time: it may or may not have been applied."""
+
+
 class WriteBackend(Protocol):
+    """`timeout` is the per-request limit in seconds (None: the backend's default), so a write
+    never outlives the tool call that made it unnoticed."""
+
     kind: str
 
-    def read_deployment(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def read_deployment(self, namespace: str, name: str, timeout: float | None = None) -> dict[str, Any] | None: ...
 
     def owner_deployment(self, pod: dict[str, Any]) -> str | None: ...
 
     def revisions(self, namespace: str, name: str) -> list[dict[str, Any]]:
         """[{"revision": int, "image": str, ...}] oldest first."""
 
-    def scale(self, namespace: str, name: str, replicas: int) -> dict[str, Any]: ...
+    def scale(self, namespace: str, name: str, replicas: int, timeout: float | None = None) -> dict[str, Any]: ...
 
-    def restart(self, namespace: str, name: str, at: str) -> dict[str, Any]: ...
+    def restart(self, namespace: str, name: str, at: str, timeout: float | None = None) -> dict[str, Any]: ...
 
-    def rollback(self, namespace: str, name: str, revision: int) -> dict[str, Any]: ...
+    def rollback(self, namespace: str, name: str, revision: int, timeout: float | None = None) -> dict[str, Any]: ...
 
 
 def deployment_revision(dep: dict[str, Any]) -> int:
@@ -63,7 +70,7 @@ class FixtureWrites:
                 return d
         raise NotFound(f"deployment {name!r} not found in namespace {namespace!r}")
 
-    def read_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_deployment(self, namespace: str, name: str, timeout: float | None = None) -> dict[str, Any] | None:
         try:
             return copy.deepcopy(self._dep(namespace, name))
         except NotFound:
@@ -90,7 +97,7 @@ class FixtureWrites:
         by_rev.setdefault(current, {"revision": current, "image": (deployment_images(dep) or [""])[0]})
         return [by_rev[r] for r in sorted(by_rev)]
 
-    def scale(self, namespace: str, name: str, replicas: int) -> dict[str, Any]:
+    def scale(self, namespace: str, name: str, replicas: int, timeout: float | None = None) -> dict[str, Any]:
         with self._lock:
             dep = self._dep(namespace, name)
             old = int(dep["spec"].get("replicas", 1))
@@ -104,7 +111,7 @@ class FixtureWrites:
             self._bump_generation(dep)
             return copy.deepcopy(dep)
 
-    def restart(self, namespace: str, name: str, at: str) -> dict[str, Any]:
+    def restart(self, namespace: str, name: str, at: str, timeout: float | None = None) -> dict[str, Any]:
         with self._lock:
             dep = self._dep(namespace, name)
             tmeta = dep["spec"]["template"].setdefault("metadata", {})
@@ -113,7 +120,7 @@ class FixtureWrites:
             self._rotate_pods(dep)
             return copy.deepcopy(dep)
 
-    def rollback(self, namespace: str, name: str, revision: int) -> dict[str, Any]:
+    def rollback(self, namespace: str, name: str, revision: int, timeout: float | None = None) -> dict[str, Any]:
         with self._lock:
             dep = self._dep(namespace, name)
             target = next((r for r in self.revisions(namespace, name) if r["revision"] == revision), None)
@@ -199,26 +206,34 @@ class FixtureWrites:
 
 
 class KubernetesWrites:
-    """Real API calls through the official client (an `ApiClient`)."""
+    """Real API calls through the official client (an `ApiClient`).
+
+    Every request carries a connect and read timeout. A write whose request went out but
+    whose answer did not come back (read timeout, connection cut) raises OutcomeUnknown:
+    the API server may have applied it, so the caller must re-read, never simply retry.
+    """
 
     kind = "kubernetes"
 
-    def __init__(self, api_client: Any):
+    def __init__(self, api_client: Any, request_timeout: float = 10.0):
         from kubernetes import client
-
-        self.api_client = api_client
-        self.apps = client.AppsV1Api(api_client)
-        self._ApiException = client.ApiException
         import urllib3
 
+        self.api_client = api_client
+        self.request_timeout = float(request_timeout)
+        self.apps = client.AppsV1Api(api_client)
+        self._ApiException = client.ApiException
         self._transport_errors = urllib3.exceptions.HTTPError
+        # After these the request may have reached the API server: the outcome is unknown.
+        self._after_send = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError)
 
     def _plain(self, obj: Any) -> dict[str, Any]:
         return self.api_client.sanitize_for_serialization(obj)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Any, *args: Any, timeout: float | None = None, write: bool = False, **kwargs: Any) -> Any:
+        t = self.request_timeout if timeout is None else max(0.05, float(timeout))
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, _request_timeout=(t, t), **kwargs)
         except self._ApiException as exc:
             status = getattr(exc, "status", None)
             if status == 404:
@@ -227,13 +242,20 @@ class KubernetesWrites:
                 403: "the kubeconfig's credentials lack RBAC permission for this write (patch deployments / deployments/scale)",
                 409: "the object changed meanwhile; preview again",
             }.get(status)
+            if write and status in (500, 502, 503, 504):  # a proxy or the API server gave up: it may have been applied
+                raise OutcomeUnknown(f"{what}: HTTP {status} from the API server; the change may or may not have been applied") from None
             raise BackendError(f"{what} failed: HTTP {status} {getattr(exc, 'reason', '')}".strip(), hint=hint) from None
-        except (OSError, self._transport_errors) as exc:  # connection refused, DNS, TLS, retries exhausted
+        except (OSError, self._transport_errors) as exc:  # connection refused, DNS, TLS, timeouts
+            reason = getattr(exc, "reason", None) or exc
+            if write and (isinstance(exc, self._after_send) or isinstance(reason, self._after_send)):
+                raise OutcomeUnknown(f"{what}: no answer from the API server within {t:g}s; the change may or may not have been applied") from None
+            if isinstance(exc, self._after_send) or isinstance(reason, self._after_send):
+                raise BackendError(f"{what} failed: the API server did not answer within {t:g}s", hint="check the cluster connection") from None
             raise BackendError(f"{what} failed: API server unreachable ({type(exc).__name__})", hint="check the cluster connection") from None
 
-    def read_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
+    def read_deployment(self, namespace: str, name: str, timeout: float | None = None) -> dict[str, Any] | None:
         try:
-            return self._plain(self._call(f"read deployment {namespace}/{name}", self.apps.read_namespaced_deployment, name, namespace))
+            return self._plain(self._call(f"read deployment {namespace}/{name}", self.apps.read_namespaced_deployment, name, namespace, timeout=timeout))
         except NotFound:
             return None
 
@@ -248,10 +270,11 @@ class KubernetesWrites:
                     return owner["name"]
         return None
 
-    def _replica_sets(self, namespace: str, dep: dict[str, Any]) -> list[dict[str, Any]]:
+    def _replica_sets(self, namespace: str, dep: dict[str, Any], timeout: float | None = None) -> list[dict[str, Any]]:
         labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        listed = self._plain(self._call(f"list replicasets in {namespace}", self.apps.list_namespaced_replica_set, namespace, label_selector=selector))
+        listed = self._plain(self._call(f"list replicasets in {namespace}", self.apps.list_namespaced_replica_set, namespace,
+                                        label_selector=selector, timeout=timeout))
         uid = dep["metadata"].get("uid")
         return [
             rs for rs in listed.get("items") or []
@@ -267,22 +290,27 @@ class KubernetesWrites:
             out.append({"revision": deployment_revision(rs), "image": (deployment_images(rs) or [""])[0], "replica_set": rs["metadata"]["name"]})
         return sorted(out, key=lambda r: r["revision"])
 
-    def scale(self, namespace: str, name: str, replicas: int) -> dict[str, Any]:
-        self._call(f"scale deployment {namespace}/{name}", self.apps.patch_namespaced_deployment_scale, name, namespace, {"spec": {"replicas": replicas}})
-        return self.read_deployment(namespace, name) or {}
+    def scale(self, namespace: str, name: str, replicas: int, timeout: float | None = None) -> dict[str, Any]:
+        what = f"scale deployment {namespace}/{name}"
+        scale = self._plain(self._call(what, self.apps.patch_namespaced_deployment_scale, name, namespace,
+                                       {"spec": {"replicas": replicas}}, timeout=timeout, write=True))
+        try:
+            return self.read_deployment(namespace, name, timeout=timeout) or {}
+        except BackendError:  # applied (the API said so); only the follow-up read failed
+            return {"spec": {"replicas": (scale.get("spec") or {}).get("replicas", replicas)}, "status": scale.get("status") or {}}
 
-    def restart(self, namespace: str, name: str, at: str) -> dict[str, Any]:
+    def restart(self, namespace: str, name: str, at: str, timeout: float | None = None) -> dict[str, Any]:
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}
         return self._plain(
             self._call(f"restart deployment {namespace}/{name}", self.apps.patch_namespaced_deployment, name, namespace, body,
-                       _content_type="application/strategic-merge-patch+json")
+                       _content_type="application/strategic-merge-patch+json", timeout=timeout, write=True)
         )
 
-    def rollback(self, namespace: str, name: str, revision: int) -> dict[str, Any]:
-        dep = self.read_deployment(namespace, name)
+    def rollback(self, namespace: str, name: str, revision: int, timeout: float | None = None) -> dict[str, Any]:
+        dep = self.read_deployment(namespace, name, timeout=timeout)
         if dep is None:
             raise NotFound(f"deployment {name!r} not found in namespace {namespace!r}")
-        rs = next((r for r in self._replica_sets(namespace, dep) if deployment_revision(r) == revision), None)
+        rs = next((r for r in self._replica_sets(namespace, dep, timeout=timeout) if deployment_revision(r) == revision), None)
         if rs is None:
             raise NotFound(f"deployment {name!r} has no ReplicaSet for revision {revision}")
         template = copy.deepcopy(rs["spec"]["template"])
@@ -291,5 +319,5 @@ class KubernetesWrites:
         patch = [{"op": "replace", "path": "/spec/template", "value": template}]
         return self._plain(
             self._call(f"rollback deployment {namespace}/{name}", self.apps.patch_namespaced_deployment, name, namespace, patch,
-                       _content_type="application/json-patch+json")
+                       _content_type="application/json-patch+json", timeout=timeout, write=True)
         )
