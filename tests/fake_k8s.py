@@ -1,4 +1,5 @@
-"""A local HTTP server that answers like the Kubernetes API server (read paths only).
+"""A local HTTP server that answers like the Kubernetes API server (reads, and the
+deployment PATCHes the write tools send).
 
 The real `kubernetes` client talks to it through a kubeconfig, so tests exercise the
 client's URL building, auth header, query parameters, JSON decoding and error
@@ -10,10 +11,12 @@ for a missing previous container).
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +55,7 @@ ROUTES = [
     ("pods", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods$")),
     ("events", re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/events$")),
     ("deployments", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments$")),
+    ("deployment", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)$")),
     ("replicasets", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/replicasets$")),
     ("metrics", re.compile(r"^/apis/metrics.k8s.io/v1beta1/namespaces/(?P<ns>[^/]+)/pods$")),
 ]
@@ -90,6 +94,10 @@ class FakeKubeAPI:
         self.data = data
         self.token = token
         self.requests: list[str] = []  # path?query of every request, for assertions
+        # PATCH: the change is applied at once, the answer sent `patch_delay` seconds later (as an
+        # overloaded API server or a slow admission webhook does); `patched` is set on arrival.
+        self.patch_delay = 0.0
+        self.patched = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,6 +119,30 @@ class FakeKubeAPI:
                             return self._send(code, body.encode(), "text/plain")
                         return self._json(code, body)
                 self._json(404, _status(404, "NotFound", "the server could not find the requested resource"))
+
+            def do_PATCH(self) -> None:  # noqa: N802
+                fake.requests.append("PATCH " + self.path)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or credentials != fake.token:
+                    return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
+                m = re.match(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)(?P<scale>/scale)?$", urlsplit(self.path).path)
+                dep = fake._find_deployment(m["ns"], m["name"]) if m else None
+                if dep is None:
+                    return self._json(404, _status(404, "NotFound", "deployments not found"))
+                if m["scale"]:
+                    dep["spec"]["replicas"] = body["spec"]["replicas"]
+                    answer = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": m["name"], "namespace": m["ns"]},
+                              "spec": {"replicas": dep["spec"]["replicas"]}, "status": {"replicas": dep["spec"]["replicas"]}}
+                else:
+                    _merge(dep, body)
+                    answer = dep
+                fake.patched.set()
+                time.sleep(fake.patch_delay)
+                try:
+                    self._json(200, answer)
+                except OSError:  # the client gave up waiting
+                    pass
 
             def _json(self, code: int, body: Any) -> None:
                 reply(self, code, body)
@@ -189,6 +221,15 @@ class FakeKubeAPI:
     def _deployments(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
         return self._list("Deployment", "apps/v1", self._in(ns, self.data.deployments))
 
+    def _find_deployment(self, ns: str, name: str) -> dict[str, Any] | None:
+        return next((d for d in self._in(ns, self.data.deployments) if d["metadata"]["name"] == name), None)
+
+    def _deployment(self, query: dict[str, str], ns: str, name: str) -> tuple[int, Any]:
+        dep = self._find_deployment(ns, name)
+        if dep is None:
+            return 404, _status(404, "NotFound", f'deployments.apps "{name}" not found', {"name": name, "kind": "deployments"})
+        return 200, dep
+
     def _replicasets(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
         return self._list("ReplicaSet", "apps/v1", self._in(ns, self.data.replicasets))
 
@@ -201,6 +242,13 @@ class FakeKubeAPI:
             for (pns, pod), u in self.data.usage.items() if pns == ns
         ]
         return 200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """A strategic-merge patch of plain maps, which is all the write tools send."""
+    for k, v in b.items():
+        a[k] = _merge(a.get(k) or {}, v) if isinstance(v, dict) else v
+    return a
 
 
 def write_kubeconfig(path: Path, server: str, token: str = "test-token", namespace: str | None = None, context: str = "fake") -> Path:
