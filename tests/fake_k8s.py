@@ -35,7 +35,7 @@ class ClusterData:
     events: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     replicasets: list[dict[str, Any]] = field(default_factory=list)
-    pod_logs: dict[tuple[str, str, bool], str] = field(default_factory=dict)  # (ns, pod, previous)
+    pod_logs: dict[tuple[str, str, str, bool], str] = field(default_factory=dict)  # (ns, pod, container, previous)
     usage: dict[tuple[str, str], dict[str, str]] | None = None  # None: no metrics-server
 
     @classmethod
@@ -204,7 +204,7 @@ class FakeKubeAPI:
         if container not in containers:
             return 400, _status(400, "BadRequest", f"container {container} is not valid for pod {name}")
         previous = query.get("previous") == "true"
-        text = self.data.pod_logs.get((ns, name, previous))
+        text = self.data.pod_logs.get((ns, name, container, previous))
         if text is None:
             if previous:
                 return 400, _status(400, "BadRequest", f'previous terminated container "{container}" in pod "{name}" not found')

@@ -12,6 +12,7 @@ from typing import Any
 
 from sre_mcp.backends.base import NotFound
 from sre_mcp.scenarios.loader import Scenario
+from sre_mcp.series import Point
 from sre_mcp.timeutil import parse_iso
 
 
@@ -34,7 +35,11 @@ class FixtureCluster:
         return None
 
     def pod_log(self, namespace: str, name: str, container: str | None, tail_lines: int, previous: bool) -> str:
-        text = self.scenario.pod_logs.get((namespace, name, previous))
+        if container is None:
+            pod = self.read_pod(namespace, name) or {}
+            names = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+            container = names[0] if names else ""
+        text = self.scenario.pod_logs.get((namespace, name, container, previous))
         if text is None:
             if previous:
                 raise NotFound(
@@ -68,7 +73,11 @@ class FixtureMetrics:
         return {k: m.get(k) for k in ("error_rate", "p99_ms", "rps") if m.get(k) is not None}
 
     def alerts(self, service: str) -> list[dict[str, Any]]:
-        return list((self.scenario.metrics.get(service) or {}).get("alerts") or [])
+        return [dict(a) for a in (self.scenario.metrics.get(service) or {}).get("alerts") or []]
+
+    def service_series(self, service: str, start: datetime, end: datetime, step_s: float) -> dict[str, list[Point]]:
+        """Every series the scenario gives the service, sampled on the query grid."""
+        return {metric: s.sample(start, end, step_s) for metric, s in (self.scenario.series.get(service) or {}).items()}
 
 
 class FixtureDeploys:
@@ -82,5 +91,5 @@ class FixtureDeploys:
         for d in self.scenario.deploys:
             at = parse_iso(d.get("at"))
             if d.get("service") == service and at is not None and at >= since:
-                out.append(dict(d))
+                out.append(copy.deepcopy(d))
         return sorted(out, key=lambda d: d["at"], reverse=True)

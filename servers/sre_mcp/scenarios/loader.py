@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from sre_mcp.deploy_diff import normalize_diff
+from sre_mcp.series import Piecewise
 from sre_mcp.timeutil import iso, iso_ms, now_utc, parse_relative
 
 SHIPPED_DIR = Path(__file__).resolve().parent
@@ -51,11 +53,13 @@ class Scenario:
     pods: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    pod_logs: dict[tuple[str, str, bool], str] = field(default_factory=dict)  # (ns, pod, previous)
+    # (ns, pod, container, previous); `<pod>.log` files belong to the pod's first container.
+    pod_logs: dict[tuple[str, str, str, bool], str] = field(default_factory=dict)
     pod_usage: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
     slow_queries: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    series: dict[str, dict[str, Piecewise]] = field(default_factory=dict)  # service -> metric -> series
     deploys: list[dict[str, Any]] = field(default_factory=list)
     answer: dict[str, Any] | None = None
     content_hash: str = ""
@@ -353,6 +357,132 @@ def _log_row(ctx: _Ctx, raw: dict, where: str) -> dict[str, Any]:
     }
 
 
+def _pod_log_name(folder: Path, file: str, containers_of: dict[str, list[str]]) -> tuple[str, str, bool]:
+    """`<pod>[.<container>][.previous].log` → (pod, container, previous)."""
+    stem = file[: -len(".log")]
+    previous = stem.endswith(".previous")
+    if previous:
+        stem = stem[: -len(".previous")]
+    if stem in containers_of:
+        return stem, containers_of[stem][0], previous
+    pod_name, _, container = stem.rpartition(".")
+    if pod_name in containers_of:
+        if container not in containers_of[pod_name]:
+            raise ScenarioError(
+                f"{folder.name}/pod_logs/{file}: pod {pod_name} has no container {container!r} "
+                f"(containers: {', '.join(containers_of[pod_name])})"
+            )
+        return pod_name, container, previous
+    raise ScenarioError(f"{folder.name}/pod_logs/{file}: no pod named {stem} (or {pod_name}) in pods.yaml")
+
+
+_METRIC_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|Ki|Mi|Gi|Ti)?$")
+_FACTORS = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+ALERT_SEVERITIES = ("critical", "warning", "info")
+
+
+def _number(ctx: _Ctx, value: Any, where: str) -> float:
+    """A series value: a number, or a Kubernetes quantity (`250m` cores, `512Mi` bytes)."""
+    if isinstance(value, bool):
+        raise ScenarioError(f"{ctx.folder.name}/{where}: {value!r} is not a number")
+    if isinstance(value, (int, float)):
+        out = float(value)
+    else:
+        m = _QUANTITY.match(str(value).strip())
+        if not m:
+            raise ScenarioError(f"{ctx.folder.name}/{where}: {value!r} is not a number or a quantity like 250m, 512Mi")
+        out = float(m.group(1)) * _FACTORS[m.group(2)]
+    if out != out or out in (float("inf"), float("-inf")) or out < 0:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: {value!r} must be a finite number ≥ 0")
+    return out
+
+
+def _series(ctx: _Ctx, svc: str, metric: str, raw: Any, jitter: float) -> Piecewise:
+    where = f"metrics.yaml {svc}.series.{metric}"
+    if isinstance(raw, dict):
+        jitter = raw.get("jitter", jitter)
+        raw = raw.get("points")
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: expected a list of [time, value] points, e.g. [[-3h, 0.002], [-12m, 0.15]]")
+    points = []
+    for j, pt in enumerate(raw):
+        if not isinstance(pt, (list, tuple)) or len(pt) != 2:
+            raise ScenarioError(f"{ctx.folder.name}/{where}[{j}]: a point is [time, value], e.g. [-12m, 0.15]")
+        points.append((ctx.at(pt[0], f"{where}[{j}]"), _number(ctx, pt[1], f"{where}[{j}]")))
+    for j in range(1, len(points)):
+        if points[j][0] < points[j - 1][0]:
+            raise ScenarioError(f"{ctx.folder.name}/{where}[{j}]: points must be in time order (oldest first)")
+    try:
+        jitter = float(jitter)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{ctx.folder.name}/{where}: jitter must be a number (0 to 0.5)") from None
+    if not 0 <= jitter <= 0.5:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: jitter must be between 0 and 0.5")
+    return Piecewise(tuple(points), jitter, f"{svc}/{metric}")
+
+
+def _service_metrics(ctx: _Ctx, svc: str, m: Any) -> tuple[dict[str, Any], dict[str, Piecewise]]:
+    if not isinstance(m, dict):
+        raise ScenarioError(f"{ctx.folder.name}/metrics.yaml {svc}: expected a mapping")
+    series: dict[str, Piecewise] = {}
+    raw_series = m.get("series") or {}
+    if not isinstance(raw_series, dict):
+        raise ScenarioError(f"{ctx.folder.name}/metrics.yaml {svc}.series: expected a mapping of metric name to points")
+    for metric, raw in raw_series.items():
+        if not isinstance(metric, str) or not _METRIC_NAME.match(metric):
+            raise ScenarioError(f"{ctx.folder.name}/metrics.yaml {svc}.series: {metric!r} is not a metric name (lowercase, digits, _)")
+        series[metric] = _series(ctx, svc, metric, raw, m.get("jitter", 0.0))
+    out = {k: v for k, v in m.items() if k not in ("series", "jitter", "alerts")}
+    for key in ("error_rate", "p99_ms", "rps"):
+        if key in series:
+            now_value = series[key].points[-1][1] if series[key].points[-1][0] <= ctx.now else series[key].value_at(ctx.now)
+            if out.get(key) is None:
+                out[key] = now_value  # the series' last value is the current figure
+            else:
+                stated = _number(ctx, out[key], f"metrics.yaml {svc}.{key}")
+                if abs(stated - now_value) > 0.05 * max(stated, now_value) + 1e-9:
+                    raise ScenarioError(
+                        f"{ctx.folder.name}/metrics.yaml {svc}: {key} is {out[key]} but series.{key} ends at {now_value:g}; "
+                        "make them agree or drop the single value"
+                    )
+    alerts = []
+    for j, a in enumerate(m.get("alerts") or []):
+        where = f"metrics.yaml {svc}.alerts[{j}]"
+        if not isinstance(a, dict) or not a.get("name"):
+            raise ScenarioError(f"{ctx.folder.name}/{where}: an alert needs at least a name")
+        severity = str(a.get("severity", "warning")).lower()
+        if severity not in ALERT_SEVERITIES:
+            raise ScenarioError(f"{ctx.folder.name}/{where}: severity must be one of {', '.join(ALERT_SEVERITIES)}")
+        alerts.append({**a, "severity": severity, "since": iso(ctx.at(a.get("since", "now"), where))})
+    out["alerts"] = alerts
+    return out, series
+
+
+DEPLOY_KINDS = ("image", "config", "configmap")
+
+
+def _deploy(ctx: _Ctx, raw: Any, i: int) -> dict[str, Any]:
+    where = f"deploys.yaml[{i}]"
+    if not isinstance(raw, dict) or not raw.get("service"):
+        raise ScenarioError(f"{ctx.folder.name}/{where}: a deploy is a mapping with at least service and at")
+    out = {**raw, "at": iso(ctx.at(raw.get("at", "now"), where))}
+    diff = raw.get("diff")
+    if diff is not None:
+        try:
+            out["diff"] = normalize_diff(diff)
+        except ValueError as exc:
+            raise ScenarioError(f"{ctx.folder.name}/{where}.diff: {exc}") from None
+    kind = raw.get("kind")
+    if kind is None:
+        # An entry without a kind is a rollout of a new image unless its diff says otherwise.
+        kind = "config" if diff is not None and "image" not in out["diff"] else "image"
+    if kind not in DEPLOY_KINDS:
+        raise ScenarioError(f"{ctx.folder.name}/{where}: kind must be one of {', '.join(DEPLOY_KINDS)}")
+    out["kind"] = kind
+    return out
+
+
 def load_scenario(name_or_path: str | Path | None = None, now: datetime | None = None) -> Scenario:
     folder = resolve(name_or_path)
     ctx = _Ctx(folder, now or now_utc())
@@ -402,15 +532,13 @@ def load_scenario(name_or_path: str | Path | None = None, now: datetime | None =
             }
     sc.events = [_event(ctx, e, i) for i, e in enumerate(_yaml(folder, "events.yaml", []))]
     pods_by_name = {p["metadata"]["name"]: p["metadata"]["namespace"] for p in sc.pods}
+    containers_of = {p["metadata"]["name"]: [c["name"] for c in p["spec"]["containers"]] for p in sc.pods}
     logs_dir = folder / "pod_logs"
     if logs_dir.is_dir():
         for path in sorted(logs_dir.glob("*.log")):
-            previous = path.name.endswith(".previous.log")
-            pod_name = path.name[: -len(".previous.log")] if previous else path.stem
-            if pod_name not in pods_by_name:
-                raise ScenarioError(f"{folder.name}/pod_logs/{path.name}: no pod named {pod_name} in pods.yaml")
+            pod_name, container, previous = _pod_log_name(folder, path.name, containers_of)
             text = _LOG_TS.sub(lambda m: iso_ms(ctx.at(m.group(1), f"pod_logs/{path.name}")), path.read_text(encoding="utf-8"))
-            sc.pod_logs[(pods_by_name[pod_name], pod_name, previous)] = text
+            sc.pod_logs[(pods_by_name[pod_name], pod_name, container, previous)] = text
     sc.logs = [_log_row(ctx, r, f"logs.jsonl:{i + 1}") for i, r in enumerate(_jsonl(folder, "logs.jsonl"))]
     for i, r in enumerate(_jsonl(folder, "slow_queries.jsonl")):
         where = f"slow_queries.jsonl:{i + 1}"
@@ -425,13 +553,16 @@ def load_scenario(name_or_path: str | Path | None = None, now: datetime | None =
             }
         )
     metrics = _yaml(folder, "metrics.yaml", {})
+    if not isinstance(metrics, dict):
+        raise ScenarioError(f"{folder.name}/metrics.yaml: expected a mapping of service name to metrics")
     for svc, m in metrics.items():
-        alerts = []
-        for a in (m or {}).get("alerts") or []:
-            alerts.append({**a, "since": iso(ctx.at(a.get("since", "now"), f"metrics.yaml {svc}"))})
-        sc.metrics[svc] = {**(m or {}), "alerts": alerts}
-    for i, d in enumerate(_yaml(folder, "deploys.yaml", [])):
-        sc.deploys.append({**d, "at": iso(ctx.at(d.get("at", "now"), f"deploys.yaml[{i}]"))})
+        sc.metrics[svc], series = _service_metrics(ctx, str(svc), m or {})
+        if series:
+            sc.series[str(svc)] = series
+    deploys = _yaml(folder, "deploys.yaml", [])
+    if not isinstance(deploys, list):
+        raise ScenarioError(f"{folder.name}/deploys.yaml: expected a list of deploys")
+    sc.deploys = [_deploy(ctx, d, i) for i, d in enumerate(deploys)]
     answer = _yaml(folder, "answer.yaml", None)
     sc.answer = answer if isinstance(answer, dict) else None
     return sc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -9,7 +10,20 @@ from pydantic import Field
 from sre_mcp.backends import kube
 from sre_mcp.backends.base import BackendError
 from sre_mcp.runtime import Runtime
+from sre_mcp.series import summarize
+from sre_mcp.timeutil import now_utc
 from sre_mcp.tools import tool
+
+
+def trends(series: dict[str, list[Any]], now: Any = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Per-metric summaries, and the onset: the earliest rise of error rate or p99."""
+    out = {metric: summarize(metric, points, now) for metric, points in series.items() if points}
+    onset = None
+    for metric in ONSET_METRICS:
+        change = (out.get(metric) or {}).get("change")
+        if change and change["direction"] == "rose" and (onset is None or change["at"] < onset["at"]):
+            onset = {"metric": metric, **change}
+    return out, onset
 
 # Thresholds as data: (metric, degraded at, critical at).
 THRESHOLDS = {
@@ -17,6 +31,12 @@ THRESHOLDS = {
     "p99_ms": (1000.0, 3000.0),
 }
 STATUS_ORDER = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
+INFO_SEVERITIES = {"info", "none"}
+# How far back health looks for the onset, and at what resolution.
+TREND_WINDOW_S = 3 * 3600
+TREND_STEP_S = 60
+# A rise of these is trouble (a fall of rps can be too, but is reported, not used as onset).
+ONSET_METRICS = ("error_rate", "p99_ms")
 
 
 def classify(metrics: dict[str, Any] | None, alerts: list[dict[str, Any]], ready: int | None, desired: int | None, unhealthy_pods: int) -> tuple[str, list[str]]:
@@ -39,6 +59,8 @@ def classify(metrics: dict[str, Any] | None, alerts: list[dict[str, Any]], ready
             raise_to("degraded", f"{key} {shown} ≥ {warn if key != 'error_rate' else f'{warn:.0%}'}")
     for a in alerts:
         sev = str(a.get("severity", "warning")).lower()
+        if sev in INFO_SEVERITIES:
+            continue  # informational: shown with the alerts, never a reason to page
         raise_to("critical" if sev == "critical" else "degraded", f"alert {a.get('name')} ({sev}) firing: {a.get('summary', '')}".strip())
     if desired:
         if ready is not None and ready < desired:
@@ -79,6 +101,15 @@ class HealthTools:
             alerts = await self.rt.run(self.rt.metrics.alerts, svc.name)
         except BackendError as exc:
             notes.append(f"metrics unavailable: {exc}")
+        trend, onset = {}, None
+        series_fn = getattr(self.rt.metrics, "service_series", None)
+        if series_fn is not None and metrics is not None:
+            now = now_utc()
+            try:
+                series = await self.rt.run(series_fn, svc.name, now - timedelta(seconds=TREND_WINDOW_S), now, TREND_STEP_S)
+                trend, onset = trends(series, now)
+            except BackendError as exc:
+                notes.append(f"metric history unavailable: {exc}")
         deployment = None
         for d in await self.rt.run(self.rt.cluster.list_deployments, svc.namespace):
             if d["metadata"]["name"] == svc.deployment:
@@ -98,6 +129,8 @@ class HealthTools:
             "error_rate": (metrics or {}).get("error_rate"),
             "p99_ms": (metrics or {}).get("p99_ms"),
             "rps": (metrics or {}).get("rps"),
+            "onset": onset,
+            "trends": trend,
             "alerts": alerts or [],
             "deployment": deployment,
             "pods": {"total": len(pods), "ready": sum(1 for p in pods if p["healthy"]), "unhealthy": [
@@ -112,6 +145,9 @@ class HealthTools:
         service_name: Annotated[str, Field(description="Service name, e.g. 'payment-gateway' (see list_services)", min_length=1, max_length=63)],
     ) -> dict[str, Any]:
         """One service's health at a glance: a verdict (healthy / degraded / critical / unknown) with the
-        reasons, error rate, p99 latency, request rate, firing alerts, deployment readiness, and its
-        unhealthy pods (status, restarts, last termination reason). Start every investigation here."""
+        reasons, error rate, p99 latency, request rate, firing alerts (info-severity ones are listed
+        but never degrade the verdict), deployment readiness, and its unhealthy pods (status, restarts,
+        last termination reason). Where metric history exists, `trends` summarizes the last 3 hours
+        per metric ("rose from 0.2% to 15.3% at 14:02 UTC") and `onset` is when error rate or p99
+        first rose: compare it with deploys and the first errors. Start every investigation here."""
         return await self.health(service_name)
