@@ -2,8 +2,8 @@
 
     python -m scenario_tools.check [name ...]     (from the repository root)
 
-Every file parses; names are DNS-1123; events point at pods/deployments that exist;
-pod logs belong to pods; log hosts are pods; services in logs, metrics and deploys are
+Every file parses; names are DNS-1123; events point at deployments that exist (and pods that exist or were replaced);
+pod logs belong to pods and their containers; log hosts are pods; services in logs, metrics and deploys are
 declared; pods belong to a namespace in scenario.yaml; deployment readiness matches its
 pods; answer.yaml has the documented fields; and the loader accepts the folder.
 """
@@ -68,10 +68,13 @@ def check(folder: Path) -> list[str]:
         want = d.get("replicas", 1)
         if pods_of and not (want <= len(running) <= want + max(1, want // 2)):
             errs.append(f"deployment {d['name']}: replicas {d.get('replicas')} but {len(running)} non-failed pods")
+    replaced: set[str] = set()
     for i, e in enumerate(events):
         kind, name = e["object"].split("/", 1)
-        if kind == "pod" and (name not in pod_names or pod_names[name]["namespace"] != e["namespace"]):
-            errs.append(f"events[{i}]: pod/{name} does not exist in {e['namespace']}")
+        if kind == "pod" and name in pod_names and pod_names[name]["namespace"] != e["namespace"]:
+            errs.append(f"events[{i}]: pod/{name} is in {pod_names[name]['namespace']}, not {e['namespace']}")
+        elif kind == "pod" and name not in pod_names:
+            replaced.add(name)  # events outlive a replaced pod; allowed, but said
         if kind == "deployment" and (e["namespace"], name) not in dep_names:
             errs.append(f"events[{i}]: deployment/{name} does not exist in {e['namespace']}")
         for k in ("at", "first"):
@@ -82,10 +85,17 @@ def check(folder: Path) -> list[str]:
     logs_dir = folder / "pod_logs"
     for f in sorted(logs_dir.glob("*.log")) if logs_dir.is_dir() else []:
         pod = f.name.removesuffix(".previous.log").removesuffix(".log")
+        container = None
+        if pod not in pod_names and pod.rpartition(".")[0] in pod_names:
+            pod, _, container = pod.rpartition(".")  # <pod>.<container>.log: a sidecar's log
         if pod not in pod_names:
             errs.append(f"pod_logs/{f.name}: no such pod")
-        elif f.name.endswith(".previous.log") and not any(c.get("last_state") for c in pod_names[pod]["containers"]):
-            errs.append(f"pod_logs/{f.name}: pod has no last_state")
+            continue
+        cs = [c for c in pod_names[pod]["containers"] if container is None or c["name"] == container]
+        if not cs:
+            errs.append(f"pod_logs/{f.name}: pod {pod} has no container {container}")
+        elif f.name.endswith(".previous.log") and not any(c.get("last_state") for c in (cs if container else pod_names[pod]["containers"])):
+            errs.append(f"pod_logs/{f.name}: {'container' if container else 'pod'} has no last_state")
     gone: set[str] = set()
     for n in ("logs.jsonl", "slow_queries.jsonl"):
         if not (folder / n).is_file():
@@ -98,6 +108,8 @@ def check(folder: Path) -> list[str]:
                 errs.append(f"{n}:{i}: service {r.get('service')!r} not declared")
             if n == "logs.jsonl" and r.get("host") and r["host"] not in pod_names:
                 gone.add(r["host"])
+    if replaced:
+        print(f"    note: events of pods not in pods.yaml (replaced pods): {', '.join(sorted(replaced))}")
     if gone:
         print(f"    note: log hosts that are not current pods (replaced or deleted pods?): {', '.join(sorted(gone))}")
     for s in metrics:
