@@ -266,3 +266,53 @@ async def test_client_note_is_recorded_as_an_assertion_beside_the_known_identity
     assert intent["call_id"] == call["call_id"] and intent["client_assertion"]["approved_by"] == "mallory"
     outcome = next(r for r in lines if r.get("phase") == "outcome")
     assert outcome["outcome"] == "applied" and outcome["call_id"] == call["call_id"]
+
+
+# --- namespace policy on every tool that can reach a namespace ---------------------------
+
+async def test_viewer_exclusion_holds_for_service_keyed_tools_logs_and_the_meta_tool(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from sre_mcp.logs_import import COLUMNS
+
+    server, rt = build_server(ServerConfig(scenario=SCEN, audit_log=tmp_path / "a.jsonl", rag=False, role="viewer"))
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [{"timestamp": (now - timedelta(minutes=m)).isoformat(sep=" ", timespec="milliseconds"), "service": "coredns",
+             "level": "ERROR", "host": "coredns-1", "message": f"kube-system secret CLUSTER_TOKEN=abc{m}", "trace_id": "tx-abc123",
+             "duration_ms": 1.0, "source": "test"} for m in (1, 2, 3)]
+    await rt.run(lambda: rt.logs.insert_rows("logs", COLUMNS, rows))
+    async with Client(server) as c:
+        for name, args in [("check_service_health", {"service_name": "coredns"}),
+                           ("investigate_service", {"service_name": "coredns"}),
+                           ("get_recent_deploys", {"service_name": "coredns"}),
+                           ("search_logs", {"service": "coredns"}),
+                           ("get_slow_queries", {"service": "coredns"})]:
+            err, _, text = await _call(c, name, args)
+            assert err and "role 'viewer' may not use namespace 'kube-system'" in text, (name, text)
+        err, out, text = await _call(c, "list_services", {})
+        assert [s["name"] for s in out["services"]] == ["payment-gateway"]
+        err, out, text = await _call(c, "search_logs", {"time_range": "1h", "limit": 200})
+        assert not err and out["rows"] and "coredns" not in text
+        for group_by in ("service", "host", "message"):
+            err, out, text = await _call(c, "count_errors", {"group_by": group_by})
+            assert not err and "coredns" not in text and "CLUSTER_TOKEN" not in text, group_by
+        err, out, text = await _call(c, "trace_transaction", {"trace_id": "tx-abc123"})
+        assert not err and out["services"] == ["payment-gateway"] and "coredns" not in text
+        # The same store without a role shows the rows: the filter, not the data, hid them.
+        err, out, text = await _call(c, "investigate_service", {"service_name": "payment-gateway"})
+        assert not err, text
+    admin, art = build_server(ServerConfig(scenario=SCEN, audit_log=tmp_path / "b.jsonl", rag=False, role="admin"))
+    art._logs = rt._logs
+    async with Client(admin) as c:
+        err, out, text = await _call(c, "trace_transaction", {"trace_id": "tx-abc123"})
+        assert "coredns" in out["services"]
+
+
+def test_unknown_tool_names_share_one_rate_limit_bucket():
+    from sre_mcp.security.ratelimit import RateLimitPolicy
+
+    policy = RateLimitPolicy({"*": 10**9}, known={"list_pods"}.__contains__)
+    for i in range(5000):
+        policy.check(f"invented_{i}", {})
+    policy.check("list_pods", {})
+    assert len(policy._buckets) == 2

@@ -87,6 +87,7 @@ class Runtime:
         self._services_cache: list[Service] | None = None
         self.runbooks = self._make_runbooks()
         self.audit = None  # set by server.build_server
+        self.role: Any = None  # security.roles.Role when --role is given: its namespaces bound every tool
         self.extra: dict[str, Any] = {}
 
     # backends ------------------------------------------------------------
@@ -195,6 +196,26 @@ class Runtime:
 
     # catalogues ------------------------------------------------------------
     def services(self) -> list[Service]:
+        """The services the caller may see: those in namespaces the role allows."""
+        return [s for s in self._all_services() if self.role_allows(s.namespace)]
+
+    def role_allows(self, namespace: str) -> bool:
+        return self.role is None or self.role.allows_namespace(namespace)
+
+    def log_scope(self) -> dict[str, str]:
+        """Query parameters that keep log rows of services outside the role's namespaces out
+        (logsql's `hidden` / `only`). A service the catalogue does not know has no known
+        namespace: it is shown only to a role that allows every namespace but its exclusions."""
+        if self.role is None:
+            return {"hidden": "", "only": ""}
+        every = self._all_services()
+        hidden = sorted({s.name for s in every if not self.role.allows_namespace(s.namespace)})
+        if any(p == "*" for p in self.role.namespaces):
+            return {"hidden": ",".join(hidden), "only": ""}
+        visible = sorted({s.name for s in every} - set(hidden))
+        return {"hidden": "", "only": ",".join(visible) or ","}  # "," matches no service
+
+    def _all_services(self) -> list[Service]:
         if self.scenario is not None and self.config.demo:
             return list(self.scenario.services)
         if self.config.services:
@@ -217,12 +238,23 @@ class Runtime:
         for s in services:
             if s.name == name:
                 return s
+        hidden = next((s for s in self._all_services() if s.name == name), None)
+        if hidden is not None:  # every service-keyed tool and the meta-tool resolve names here
+            raise ToolFailure(
+                f"role {self.role.name!r} may not use namespace {hidden.namespace!r} (service {name!r})",
+                hint="namespaces of this role: " + ", ".join(self.role.namespaces),
+            )
         raise ToolFailure(
             f"unknown service {name!r}",
             hint="known services: " + ", ".join(sorted(s.name for s in services)),
         )
 
     def check_namespace(self, namespace: str) -> str:
+        if not self.role_allows(namespace):
+            raise ToolFailure(
+                f"role {self.role.name!r} may not use namespace {namespace!r}",
+                hint="namespaces of this role: " + ", ".join(self.role.namespaces),
+            )
         if namespace not in self.allowed_namespaces:
             raise ToolFailure(
                 f"namespace {namespace!r} is not allowed",

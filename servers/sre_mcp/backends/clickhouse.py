@@ -89,7 +89,7 @@ class ChdbLogs:
     def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._lock:
             try:
-                result = self._session.query(self._sql(sql), "JSON", params=_params(params))
+                result = self._session.query(self._sql(sql), "JSON", params=_params({**logsql.UNSCOPED, **params}))
             except Exception as exc:  # chdb raises RuntimeError with ClickHouse's message
                 raise BackendError(f"ClickHouse (chdb) query failed: {_short(exc)}") from None
         raw = result.bytes()
@@ -158,7 +158,7 @@ class ClickHouseServerLogs:
     def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._lock:
             try:
-                result = self._client.query(sql.replace(logsql.DB, self.database), parameters=params)
+                result = self._client.query(sql.replace(logsql.DB, self.database), parameters={**logsql.UNSCOPED, **params})
             except Exception as exc:
                 raise BackendError(f"ClickHouse query failed: {_short(exc)}") from None
         return [dict(zip(result.column_names, row)) for row in result.result_rows]

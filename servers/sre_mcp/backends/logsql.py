@@ -43,8 +43,17 @@ ORDER BY (service, timestamp)""",
 ]
 
 _WINDOW = "timestamp >= now64(3) - toIntervalSecond({range_s:UInt32})"
+# A role's namespace limits, as service names (Runtime.log_scope): comma-separated, '' = no limit.
+SCOPE = (
+    "({hidden:String} = '' OR NOT has(splitByChar(',', {hidden:String}), service))"
+    " AND ({only:String} = '' OR has(splitByChar(',', {only:String}), service))"
+)
+# Direct users of this SQL (imports, tests) without a role see every service; the tools
+# always pass their Runtime.log_scope().
+UNSCOPED = {"hidden": "", "only": ""}
 _FILTERS = (
     _WINDOW
+    + " AND " + SCOPE
     + " AND ({service:String} = '' OR service = {service:String})"
     + " AND ({level:String} = '' OR level = {level:String})"
     + " AND ({keyword:String} = '' OR positionCaseInsensitive(message, {keyword:String}) > 0)"
@@ -75,18 +84,18 @@ SELECT {key} AS key, count() AS errors, countIf(level = 'FATAL') AS fatal,
        toString(min(timestamp)) AS first_seen, toString(max(timestamp)) AS last_seen,
        any(message) AS sample, uniqExact(service) AS services
 FROM {DB}.logs
-WHERE {_WINDOW} AND level IN ('ERROR', 'FATAL')
+WHERE {_WINDOW} AND {SCOPE} AND level IN ('ERROR', 'FATAL')
 GROUP BY key
 ORDER BY errors DESC
 LIMIT 50"""
 
 
-TOTAL_ERRORS = f"SELECT count() AS total FROM {DB}.logs WHERE {_WINDOW} AND level IN ('ERROR', 'FATAL')"
+TOTAL_ERRORS = f"SELECT count() AS total FROM {DB}.logs WHERE {_WINDOW} AND {SCOPE} AND level IN ('ERROR', 'FATAL')"
 
 SLOW_QUERIES = f"""
 SELECT toString(timestamp) AS time, service, database, duration_ms, rows_examined, query
 FROM {DB}.slow_queries
-WHERE duration_ms >= {{min_duration_ms:Float64}}
+WHERE duration_ms >= {{min_duration_ms:Float64}} AND {SCOPE}
   AND ({{service:String}} = '' OR service = {{service:String}})
 ORDER BY duration_ms DESC
 LIMIT {{limit:UInt32}}"""
@@ -94,13 +103,13 @@ LIMIT {{limit:UInt32}}"""
 TRACE = f"""
 SELECT toString(timestamp) AS time, service, level, host, message, duration_ms
 FROM {DB}.logs
-WHERE trace_id = {{trace_id:String}}
+WHERE trace_id = {{trace_id:String}} AND {SCOPE}
 ORDER BY timestamp ASC
 LIMIT 500"""
 
 SIMILAR_TRACES = f"""
 SELECT DISTINCT trace_id FROM {DB}.logs
-WHERE trace_id != '' AND startsWith(trace_id, {{prefix:String}})
+WHERE trace_id != '' AND startsWith(trace_id, {{prefix:String}}) AND {SCOPE}
 LIMIT 10"""
 
 RECENT_TRACES_WITH_ERRORS = f"""

@@ -1,6 +1,9 @@
 """Per-tool rate limits: one token bucket per tool, so a runaway loop is stopped
 without starving the other tools. Limits are calls per minute from
-`config.rate_limits` ({"tool": n, "*": default}); the burst is one minute's worth."""
+`config.rate_limits` ({"tool": n, "*": default}); the burst is one minute's worth.
+
+Buckets exist only for tools the server offers; every name it does not know shares one
+bucket, so a stream of invented tool names costs no memory and is limited as one."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any, Callable
 from sre_mcp.middleware import Refusal
 
 DEFAULT_PER_MINUTE = 600.0
+UNKNOWN_TOOLS = "<unknown tools>"
 
 
 class TokenBucket:
@@ -33,11 +37,13 @@ class TokenBucket:
 
 
 class RateLimitPolicy:
-    def __init__(self, limits: dict[str, float] | None, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, limits: dict[str, float] | None, clock: Callable[[], float] = time.monotonic,
+                 known: Callable[[str], bool] | None = None):
         limits = dict(limits or {})
         self.default = float(limits.pop("*", DEFAULT_PER_MINUTE))
         self.limits = {k: float(v) for k, v in limits.items()}
         self.clock = clock
+        self.known = known
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
@@ -45,15 +51,16 @@ class RateLimitPolicy:
         return self.limits.get(tool, self.default)
 
     def check(self, tool: str, arguments: dict[str, Any]) -> None:
+        key = tool if self.known is None or self.known(tool) else UNKNOWN_TOOLS
         with self._lock:
-            bucket = self._buckets.get(tool)
+            bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[tool] = TokenBucket(self.per_minute(tool), self.clock)
+                bucket = self._buckets[key] = TokenBucket(self.per_minute(key), self.clock)
             wait = bucket.take()
         if wait:
-            limit = self.per_minute(tool)
+            limit = self.per_minute(key)
             raise Refusal(
-                f"rate limit exceeded for {tool}: at most {limit:g} calls per minute",
+                f"rate limit exceeded for {key}: at most {limit:g} calls per minute",
                 hint=f"retry in {wait:.1f}s; if a loop is repeating the same call, stop and summarise what you have",
                 notes={"rate_limited": True},
             )

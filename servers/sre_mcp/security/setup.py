@@ -53,7 +53,9 @@ def configure(rt: Runtime, toolsets: list[object]) -> dict[str, Any]:
                     offered.add(name)
         rt.extra["offered_tools"] = offered
         rt.extra["role"] = role
-    policies.append(RateLimitPolicy(config.rate_limits))
+        rt.role = role  # service-keyed tools, log rows and the meta-tool are bound by it too
+    known_tools = {name for toolset in [*toolsets, actions] for name, _, _ in toolset_methods(toolset)}
+    policies.append(RateLimitPolicy(config.rate_limits, known=known_tools.__contains__))
     # Redaction last before the size cap, so it also covers attached runbook text.
     filters.append(RedactionFilter())
     return {"toolsets": [actions], "policies": policies, "filters": filters, "argument_filter": redact_arguments}

@@ -61,6 +61,7 @@ class LogTools:
             "level": level or "",
             "keyword": keyword or "",
             "limit": limit,
+            **self.rt.log_scope(),
         }
         rows = _iso(await self.rt.run(self.rt.logs.query, logsql.SEARCH_LOGS, params))
         total = (await self.rt.run(self.rt.logs.query, logsql.COUNT_LOGS, params))[0]["total"]
@@ -81,7 +82,7 @@ class LogTools:
         (numbers and ids masked, so the same error with different values is one group). Each group has
         its count, first and last seen, and a sample message. Use it first to see where errors
         concentrate."""
-        params = {"range_s": _range(time_range)}
+        params = {"range_s": _range(time_range), **self.rt.log_scope()}
         groups = await self.rt.run(self.rt.logs.query, logsql.count_errors_sql(group_by), params)
         for g in groups:
             g["errors"] = int(g["errors"])
@@ -101,7 +102,7 @@ class LogTools:
     ) -> dict[str, Any]:
         """Slow database queries, slowest first: service, database, duration, rows examined and the
         SQL text. Use it when latency is high or a job may be scanning far too much data."""
-        params = {"service": self._service(service), "min_duration_ms": float(min_duration_ms), "limit": limit}
+        params = {"service": self._service(service), "min_duration_ms": float(min_duration_ms), "limit": limit, **self.rt.log_scope()}
         rows = _iso(await self.rt.run(self.rt.logs.query, logsql.SLOW_QUERIES, params))
         for r in rows:
             r["duration_ms"] = float(r["duration_ms"])
@@ -118,9 +119,9 @@ class LogTools:
         with a trace id from search_logs to see how a failure in one service spread to others."""
         if not _TRACE_ID.match(trace_id):
             raise ToolFailure(f"{trace_id!r} is not a trace id", hint="trace ids are letters, digits and . _ : -, e.g. tx-abc123")
-        events = _iso(await self.rt.run(self.rt.logs.query, logsql.TRACE, {"trace_id": trace_id}))
+        events = _iso(await self.rt.run(self.rt.logs.query, logsql.TRACE, {"trace_id": trace_id, **self.rt.log_scope()}))
         if not events:
-            similar = await self.rt.run(self.rt.logs.query, logsql.SIMILAR_TRACES, {"prefix": trace_id[:4]})
+            similar = await self.rt.run(self.rt.logs.query, logsql.SIMILAR_TRACES, {"prefix": trace_id[:4], **self.rt.log_scope()})
             raise ToolFailure(
                 f"no log events for trace {trace_id!r}",
                 hint=("similar trace ids: " + ", ".join(r["trace_id"] for r in similar)) if similar else "find trace ids with search_logs",
