@@ -215,9 +215,14 @@ async def test_hostile_commands_are_errors_in_panes_not_crashes():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot, app)
-        app.run_command(":pods ' OR 1=1 --")
+        app.run_command(""":pods "' OR 1=1 --" """)
         await wait_until(pilot, lambda: app.pods.message.has_class("-error"), what="pods error line")
         assert "namespace" in str(app.pods.message.render()).lower()
+        # Words a command does not take: its usage, and nothing changes.
+        ns = app.namespace
+        app.run_command(":pods payments extra args")
+        await wait_until(pilot, lambda: any("usage: :pods [NS]" in n.message for n in app._notifications), what="usage")
+        assert app.namespace == ns
         for text in [":ns " + "x" * 5000, ":logs ../../etc/passwd", ":logs a b c d e",
                      ":describe \x00\x1b[31m", ":runbook " + "ø" * 3000, ":theme", ":theme no-such-theme",
                      ":events {{7*7}}", ":" + " " * 50, ":pods payments extra args", ":q!x"]:

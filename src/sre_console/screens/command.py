@@ -1,29 +1,18 @@
-"""k9s command mode: `:` opens a one-line prompt at the bottom; the app runs what comes back."""
+"""k9s command mode: `:` opens a one-line prompt at the bottom; the main screen runs what comes back.
+
+The verbs are the action table's (`sre_console.actions`)."""
 
 from __future__ import annotations
-
-import shlex
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-VERBS = ["pods", "po", "logs", "describe", "events", "ev", "runbook", "rb", "health", "ns", "theme", "server", "refresh", "help", "q", "quit"]
-ALIASES = {"po": "pods", "pod": "pods", "ev": "events", "rb": "runbook", "runbooks": "runbook", "quit": "q", "q!": "q", "log": "logs", "desc": "describe"}
+from sre_console import actions as A
+from sre_console.actions import parse_command
 
-
-def parse_command(text: str) -> tuple[str, list[str]]:
-    """`:pods payments` → ("pods", ["payments"]). Unknown verbs come back as they are."""
-    text = text.strip().lstrip(":").strip()
-    if not text:
-        return "", []
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
-    verb = words[0].lower()
-    return ALIASES.get(verb, verb), words[1:]
+__all__ = ["CommandScreen", "parse_command"]
 
 
 class CommandScreen(ModalScreen[str | None]):
@@ -34,8 +23,8 @@ class CommandScreen(ModalScreen[str | None]):
     """
 
     def compose(self):
-        yield Input(placeholder=":pods payments · :logs POD · :runbook QUERY · :events NS · :health · :q",
-                    suggester=SuggestFromList([f"{v} " for v in VERBS], case_sensitive=False), id="command-input")
+        yield Input(placeholder=":pods payments · :logs POD · :runbook QUERY · :events NS · :health · :help · :q",
+                    suggester=SuggestFromList([f"{v} " for v in A.all_verbs()], case_sensitive=False), id="command-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -4,7 +4,8 @@ Free text is a question; slash commands run the server's prompts, their argument
 taken from the prompt's own argument list (list_prompts):
 `/investigate payment-gateway OOM after deploy`, `/trace tx-abc123`,
 `/predeploy payment-gateway payments`, `/daily`. The last argument takes the rest of
-the line. Escape cancels a running investigation.
+the line. Escape cancels a running investigation (and only then: otherwise it goes
+back to the panes); PageUp/PageDown (and Home/End on an empty input) scroll the chat.
 
 The app gives the pane `app.host` (an McpHost) and, optionally, `app.ask_approval`.
 """
@@ -26,12 +27,24 @@ from sre_console.investigate.events import (
     Approval, Cancelled, Done, Error, Notice, Retry, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
 )
 from sre_console.investigate.offline import parse_steps
+from sre_console.actions import bindings
 from sre_console.investigate.report import export_incident, incident_markdown, render_markdown
 from sre_console.widgets.trace import ToolCallTrace
 
 # Short names for the server's prompts; any other prompt is reachable by its own name.
 ALIASES = {"investigate": "investigate-service", "trace": "trace-transaction", "predeploy": "pre-deploy-check",
            "daily": "daily-health-report"}
+# What `?` help lists for the chat input (free text is a question to the investigator).
+CHAT_COMMANDS = [
+    ("/investigate SERVICE [symptoms]", "investigate a service (the investigate-service prompt)"),
+    ("/trace TRACE_ID", "follow one transaction across services"),
+    ("/predeploy SERVICE NAMESPACE", "is it safe to deploy now?"),
+    ("/daily", "the daily health report"),
+    ("/PROMPT-NAME args…", "any prompt a server offers, by its own name"),
+    ("any other text", "a free question, investigated with the same tools"),
+    ("PageUp / PageDown / Home / End", "scroll the chat from the input (Home/End when the input is empty)"),
+    ("esc", "cancel a running investigation; otherwise back to the panes"),
+]
 _TRACE_ID = re.compile(r"\b((?:tx|trace|txn|req)[-_][A-Za-z0-9]{4,}|[0-9a-f]{16,32})\b")
 
 
@@ -82,8 +95,31 @@ class Checklist(Static):
         self.update(self._render_text())
 
 
+class ChatInput(Input):
+    """The chat's prompt line: Home/End scroll the chat when there is nothing to move through."""
+
+    def action_home(self, select: bool = False) -> None:
+        if not self.value:
+            self.screen.query_one("#chat-log", VerticalScroll).scroll_home(animate=False)
+        else:
+            super().action_home(select)
+
+    def action_end(self, select: bool = False) -> None:
+        if not self.value:
+            self.screen.query_one("#chat-log", VerticalScroll).scroll_end(animate=False)
+        else:
+            super().action_end(select)
+
+
 class ChatPane(Vertical):
-    BINDINGS = [Binding("escape", "cancel", "Cancel investigation", id="chat.cancel")]
+    ALLOW_MAXIMIZE = True
+    # Escape cancels only while an investigation runs (check_action hides it otherwise,
+    # so the key falls through to the screen's "back" and the footer does not offer it).
+    BINDINGS = [
+        *bindings("chat"),
+        Binding("pageup", "scroll_chat('page_up')", "Scroll up", show=False),
+        Binding("pagedown", "scroll_chat('page_down')", "Scroll down", show=False),
+    ]
     DEFAULT_CSS = """
     ChatPane { height: 1fr; }
     ChatPane #chat-log { height: 1fr; }
@@ -108,12 +144,14 @@ class ChatPane(Vertical):
         self._text_buf = ""
         self._checklist: Checklist | None = None
         self._calls, self._usage, self._started = 0, None, time.monotonic()
+        self._offline = False
+        self._report_text: Static | None = None  # the streamed text the rendered report replaces
 
     def compose(self):
         yield VerticalScroll(id="chat-log")
         yield Static("", id="chat-usage")
-        yield Input(placeholder="Ask a question, or /investigate SERVICE [symptoms] · /trace ID · /predeploy SERVICE NS · /daily",
-                    id="chat-input")
+        yield ChatInput(placeholder="Ask a question, or /investigate SERVICE [symptoms] · /trace ID · /predeploy SERVICE NS · /daily",
+                        id="chat-input")
 
     @property
     def log_view(self) -> VerticalScroll:
@@ -122,6 +160,14 @@ class ChatPane(Vertical):
     @property
     def running(self) -> bool:
         return self.investigation is not None and self.last_result is None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
+        return True
+
+    def action_scroll_chat(self, how: str) -> None:
+        getattr(self.log_view, f"scroll_{how}")(animate=False)
 
     def _say(self, text: str, classes: str = "notice") -> None:
         self.log_view.mount(Static(text, classes=classes, markup=False))
@@ -155,10 +201,13 @@ class ChatPane(Vertical):
 
     def _model(self) -> Any:
         if self.model_factory is not None:
-            return self.model_factory()
+            model = self.model_factory()
+            self._offline = getattr(model, "name", "") == "offline"
+            return model
         from sre_console.headless import make_model
 
         offline = not os.environ.get("ANTHROPIC_API_KEY")
+        self._offline = offline
         if offline:
             self._say("No ANTHROPIC_API_KEY: the offline investigator (deterministic rules) runs the tools instead of Claude.")
         return make_model(offline, None, quiet=True)
@@ -167,9 +216,14 @@ class ChatPane(Vertical):
     async def _run(self, prompt_name: str | None, args: dict[str, Any], free_text: str | None) -> None:
         inv = Investigation(self.app.host, self._model(), approve=self._approve, on_event=self._on_event)
         self.investigation = inv
-        result = await inv.run(prompt_name, args, free_text)
+        self.refresh_bindings()
+        try:
+            result = await inv.run(prompt_name, args, free_text)
+        finally:
+            self.refresh_bindings()
         self.last_result = result
         self.results.append(result)
+        self.refresh_bindings()
         if result.status == "done":
             self._show_report(result)
 
@@ -183,6 +237,8 @@ class ChatPane(Vertical):
     def action_cancel(self) -> None:
         if self.running and self.investigation is not None:
             self.investigation.cancel()
+        else:
+            self.app.notify("no investigation is running", severity="warning")
 
     # events ---------------------------------------------------------------------------
     def _on_event(self, ev: Any) -> None:
@@ -194,6 +250,7 @@ class ChatPane(Vertical):
         elif isinstance(ev, TextDelta):
             if self._text is None:
                 self._text, self._text_buf = Static("", classes="assistant", markup=False), ""
+                self._report_text = self._text
                 log.mount(self._text)
             self._text_buf += ev.text
             self._text.update(self._text_buf)
@@ -215,7 +272,8 @@ class ChatPane(Vertical):
         elif isinstance(ev, Approval) and ev.approved is not None:
             self._say(f"{'Approved' if ev.approved else 'Denied'}: {ev.tool}")
         elif isinstance(ev, Notice):
-            self._say(ev.message)
+            if not (self._offline and "for the model" in ev.message):  # there is no model to shorten for
+                self._say(ev.message)
         elif isinstance(ev, Usage):
             self._usage = ev
             self._show_usage()
@@ -236,15 +294,17 @@ class ChatPane(Vertical):
             parts.append(f"tokens in {u.input_tokens} · out {u.output_tokens} · cache read {u.cache_read_tokens} · ≈ ${u.cost_usd:.4f}")
         else:
             parts.append("no model tokens (offline investigator)" if u is not None else "waiting for the model")
+        if self._traces:
+            parts.append("enter or click a ▶ tool call to expand it")
         self.query_one("#chat-usage", Static).update(" · ".join(parts))
 
     def _show_report(self, result: InvestigationResult) -> None:
         log = self.log_view
-        if self._text is not None:
-            self._text.remove()  # the streamed report is replaced by its rendered form
-            self._text = None
         if result.report is not None and result.report.text:
+            if self._report_text is not None:
+                self._report_text.remove()  # the streamed report is replaced by its rendered form, not shown twice
             log.mount(Markdown(render_markdown(result.report), classes="report"))
+        self._text = self._report_text = None
         buttons = [Button("Export notes", id="chat-export"), Button("Copy report", id="chat-copy")]
         trace_id = self._trace_id(result)
         if trace_id and result.prompt_name != "trace-transaction":
@@ -264,16 +324,35 @@ class ChatPane(Vertical):
                         return row["trace_id"]
         return None
 
+    def export(self) -> str:
+        """Write the last investigation's incident notes; the sentence says where (or why not)."""
+        if self.last_result is None:
+            return "no investigation to export yet: run one in the chat (c) first"
+        said = f"Incident notes written to {export_incident(self.last_result)}"
+        self._say(said)
+        return said
+
+    def copy_report(self) -> str:
+        if self.last_result is None:
+            return "no report to copy yet: run an investigation in the chat (c) first"
+        self.app.copy_to_clipboard(incident_markdown(self.last_result))
+        self._say("Report and tool calls copied to the clipboard.")
+        return "copied the report and its tool calls to the clipboard"
+
+    def copy_text(self) -> tuple[str, str]:
+        """What `y` copies from the chat tab: the last report with its tool calls."""
+        if self.last_result is None:
+            return "", ""
+        return incident_markdown(self.last_result), "the last report and its tool calls"
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         result = self.last_result
         if result is None:
             return
         if event.button.id == "chat-export":
-            path = export_incident(result)
-            self._say(f"Incident notes written to {path}")
+            self.export()
         elif event.button.id == "chat-copy":
-            self.app.copy_to_clipboard(incident_markdown(result))
-            self._say("Report and tool calls copied to the clipboard.")
+            self.copy_report()
         elif event.button.id == "chat-trace" and event.button.name:
             self.start("trace-transaction", {"trace_id": event.button.name}, None, shown=f"/trace {event.button.name}")
         event.stop()
@@ -298,7 +377,7 @@ def open_guided(app: Any, preselect: str | None = None) -> None:
 
 
 def chat_palette_commands(app: Any) -> list[tuple[str, str, Any]]:
-    """Palette entries for the four prompts (app.palette_commands adds these)."""
+    """Palette entries that prefill or run the server's prompts (the main screen adds these)."""
 
     def chat() -> ChatPane:
         pane = app.query_one(ChatPane)
@@ -313,9 +392,7 @@ def chat_palette_commands(app: Any) -> list[tuple[str, str, Any]]:
         box.focus()
 
     return [
-        ("Investigate a service…", "guided: pick a service (worst first), symptoms, go", lambda: open_guided(app)),
         ("Prompt: trace a transaction", "/trace TRACE_ID", lambda: prefill("/trace ")),
         ("Prompt: pre-deploy check", "/predeploy SERVICE NAMESPACE", lambda: prefill("/predeploy ")),
         ("Prompt: daily health report", "/daily", lambda: chat().start("daily-health-report", {}, None, shown="/daily")),
-        ("Chat: cancel investigation", "stop the model and in-flight tool calls (esc)", lambda: chat().action_cancel()),
     ]

@@ -112,3 +112,8 @@ class DescribePane(Pane):
         self.query_one("#describe-body", Static).update(render_describe(self.data or {}, palette(self.app)))
         self.shown_target = target
         self.set_subtitle(f"{target[0]}/{target[1]}")
+
+    def copy_text(self) -> tuple[str, str]:
+        if not self.data:
+            return "", ""
+        return render_describe(self.data, palette(self.app)).plain, "the describe output"

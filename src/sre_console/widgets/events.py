@@ -1,19 +1,30 @@
-"""Events: get_events for the current namespace; Warning highlighted; warnings-only toggle."""
+"""Events: get_events for the current namespace; Warning highlighted; warnings-only toggle.
+
+Messages are long: the table shows the start of each, and the line under the table
+shows the highlighted event's whole message, wrapped."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
+from sre_console.actions import bindings
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 
+MESSAGE_COLUMN = 80  # the table shows this much of a message; the detail line shows all of it
+
+
+def _first_line(message: str) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= MESSAGE_COLUMN else line[: MESSAGE_COLUMN - 1] + "…"
+
+
 class EventsPane(Pane):
     title = "events"
-    BINDINGS = [Binding("f", "toggle_warnings", "Warnings only", id="events.warnings")]
+    BINDINGS = bindings("events")  # from the action table (sre_console.actions)
 
     def __init__(self, namespace: str = "default", **kw):
         super().__init__(**kw)
@@ -26,6 +37,7 @@ class EventsPane(Pane):
         table = DataTable(id="events-table", cursor_type="row")
         table.add_columns("type", "reason", "object", "count", "last seen", "message")
         yield table
+        yield Static(id="events-detail")
 
     def set_namespace(self, namespace: str) -> None:
         self.namespace = namespace
@@ -44,7 +56,7 @@ class EventsPane(Pane):
     def _render_rows(self) -> None:
         table = self.query_one(DataTable)
         colours = palette(self.app)
-        shown = [e for e in self.events if not self.warnings_only or e.get("type") == "Warning"]
+        shown = self.shown
         rows = []
         for e in shown:
             warn = e.get("type") == "Warning"
@@ -55,11 +67,36 @@ class EventsPane(Pane):
                 str(e.get("object", "")),
                 str(e.get("count", "")),
                 str(e.get("last_seen", "")),
-                Text(str(e.get("message", "")), style=style if warn else ""),
+                Text(_first_line(str(e.get("message", ""))), style=style if warn else ""),
             ], None))
         fill_table(table, rows)
+        self._show_detail()
         warnings = sum(1 for e in self.events if e.get("type") == "Warning")
         self.set_subtitle(f"{self.namespace} · {len(shown)}/{len(self.events)} · {warnings} warnings" + (" · warnings only" if self.warnings_only else ""))
+
+    @property
+    def shown(self) -> list[dict]:
+        return [e for e in self.events if not self.warnings_only or e.get("type") == "Warning"]
+
+    def _show_detail(self) -> None:
+        table = self.query_one(DataTable)
+        shown = self.shown
+        row = shown[table.cursor_row] if shown and 0 <= table.cursor_row < len(shown) else None
+        detail = self.query_one("#events-detail", Static)
+        if row is None:
+            detail.update("")
+            return
+        text = Text()
+        text.append(f"{row.get('reason', '')} {row.get('object', '')}: ", style="bold")
+        text.append(str(row.get("message", "")))
+        detail.update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def copy_text(self) -> tuple[str, str]:
+        rows = [[str(e.get(k, "")) for k in ("type", "reason", "object", "count", "last_seen", "message")] for e in self.shown]
+        return "\n".join("\t".join(r) for r in rows), f"{len(rows)} events"
 
     def action_toggle_warnings(self) -> None:
         self.warnings_only = not self.warnings_only

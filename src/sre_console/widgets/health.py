@@ -47,7 +47,8 @@ class HealthPane(Pane):
     def compose(self):
         yield PaneMessage()
         table = DataTable(id="health-table", cursor_type="row", zebra_stripes=False)
-        table.add_columns("service", "status", "err%", "p99", "rps", "ready", "alerts")
+        # Status first: at any width the verdict is whole; the pane is as wide as its rows.
+        table.add_columns("status", "service", "err%", "p99", "rps", "ready", "alerts")
         yield table
         yield Static(id="health-detail")
 
@@ -80,8 +81,8 @@ class HealthPane(Pane):
             alerts = r.get("alerts") or []
             worst = min((SEVERITY.get(str(a.get("severity")), 3) for a in alerts), default=3)
             rows.append(([
-                Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
                 Text(f"● {status}", style=colour),
+                Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
                 Text("—" if err is None else f"{err * 100:.1f}", style=colour if (err or 0) >= 0.05 else ""),
                 "—" if p99 is None else f"{p99:g}ms",
                 "—" if r.get("rps") is None else f"{r['rps']:g}",
@@ -103,7 +104,7 @@ class HealthPane(Pane):
             detail.update("")
             return
         colours = palette(self.app)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text()  # wrapped: an alert's summary is the part that says why
         text.append(str(row.get("service", "?")), style="bold")
         # The verdict's reasons, less the alert ones: the alerts get a line each below.
         reasons = [str(r) for r in (row.get("reasons") or ([row["error"]] if row.get("error") else []))

@@ -7,6 +7,7 @@ jumps between matches. The view is virtualised (see logview.py), so a pane with
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from textual import on, work
@@ -45,6 +46,7 @@ class LogsPane(Pane):
         super().__init__(**kw)
         self.source: LogSource | None = None
         self.loaded_source: LogSource | None = None
+        self.loaded_at = ""
 
     def compose(self):
         yield PaneMessage()
@@ -62,31 +64,50 @@ class LogsPane(Pane):
         return self.query_one(LogView)
 
     def show_pod(self, namespace: str, pod: str, previous: bool = False) -> None:
-        self.source = LogSource("pod", pod, namespace, previous)
-        self.load()
+        self._set_source(LogSource("pod", pod, namespace, previous))
 
     def show_service(self, service: str) -> None:
         keep = self.source if self.source and self.source.kind == "service" else None
         # A service keeps the window and level the user chose for the last one.
-        self.source = LogSource("service", service, window=keep.window if keep else DEFAULT_WINDOW,
-                                level=keep.level if keep else None)
+        self._set_source(LogSource("service", service, window=keep.window if keep else DEFAULT_WINDOW,
+                                   level=keep.level if keep else None))
+
+    def _set_source(self, source: LogSource) -> None:
+        old = self.source
+        if old is None or (old.kind, old.name, old.namespace) != (source.kind, source.name, source.namespace):
+            # A find belongs to the lines it was made on: another pod or service starts without one.
+            self.close_find(clear=True, focus=False)
+        self.source = source
         self.load()
 
-    def set_window(self, window: str) -> bool:
-        """Service logs over the last `window`; False when the pane shows a pod (no window there)."""
+    def _no_service(self, what: str) -> str:
+        if self.source and self.source.kind == "pod":
+            return (f"{what} apply to a service's logs (search_logs); {self.source.name}'s pod log is its last "
+                    f"{POD_LINES} lines: enter on a service in the health pane")
+        return f"{what} apply to a service's logs: enter on a service in the health pane"
+
+    def set_window(self, window: str) -> str | None:
+        """Service logs over the last `window`; else why not (a sentence for the user)."""
         if not self.source or self.source.kind != "service":
-            return False
+            return self._no_service("time windows (1-5)")
         self.source = replace(self.source, window=window)
         self.load()
-        return True
+        return None
 
-    def cycle_level(self) -> bool:
+    def cycle_level(self) -> str | None:
         if not self.source or self.source.kind != "service":
-            return False
+            return self._no_service("level filters (v)")
         level = LEVELS[(LEVELS.index(self.source.level) + 1) % len(LEVELS)] if self.source.level in LEVELS else None
         self.source = replace(self.source, level=level)
         self.load()
-        return True
+        return None
+
+    def copy_text(self) -> tuple[str, str]:
+        """What `y` copies: the find matches when a find is active, else every line."""
+        view = self.view
+        if view.matches:
+            return "\n".join(view.lines[i] for i in view.matches), f"{len(view.matches)} matching log lines"
+        return "\n".join(view.lines), f"{len(view.lines)} log lines"
 
     def toggle_previous(self) -> None:
         if self.source and self.source.kind == "pod":
@@ -118,10 +139,15 @@ class LogsPane(Pane):
         if lines is None:
             if self.loaded_source != src:
                 self.view.clear()
+                self.update_status()
+            elif self.view.line_count:
+                # The lines below are from the last load that worked: say so on the error line.
+                self.message.show(f"{self.message.shown_text} — the lines below are from {self.loaded_at}, not current", error=True)
             return
         self.message.hide() if lines else self.message.show("no log lines")
         self.view.set_lines(lines)
         self.loaded_source = src
+        self.loaded_at = time.strftime("%H:%M:%S")
         self.update_status()
 
     def update_status(self) -> None:
@@ -151,13 +177,14 @@ class LogsPane(Pane):
         box.add_class("-shown")
         box.focus()
 
-    def close_find(self, clear: bool) -> None:
+    def close_find(self, clear: bool, focus: bool = True) -> None:
         box = self.query_one("#logs-find", Input)
         if clear:
             box.value = ""
             self.view.find(None)
         box.remove_class("-shown")
-        self.view.focus()
+        if focus:
+            self.view.focus()
         self.update_status()
 
     def find(self, pattern: str) -> int:

@@ -16,15 +16,18 @@ class PaneMessage(Static):
     """One line under the title: a tool error or 'loading', never a traceback."""
 
     DEFAULT_CSS = """
-    PaneMessage { height: auto; max-height: 2; padding: 0 1; color: $text-muted; display: none; }
+    PaneMessage { height: auto; max-height: 5; padding: 0 1; color: $text-muted; display: none; }
     PaneMessage.-shown { display: block; }
     PaneMessage.-error { color: $error; }
     """
 
+    shown_text = ""
+
     def show(self, text: str, error: bool = False) -> None:
-        first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-        self.update(first[:300])
-        self.set_class(bool(first), "-shown")
+        # The whole message, wrapped (a refused query's reason is the useful part), never a traceback.
+        self.shown_text = " ".join((text or "").split())[:600]
+        self.update(Text(self.shown_text))
+        self.set_class(bool(self.shown_text), "-shown")
         self.set_class(error, "-error")
 
     def hide(self) -> None:
@@ -40,6 +43,7 @@ class Pane(Vertical):
     """
 
     title = "pane"
+    ALLOW_MAXIMIZE = True  # `z`: one pane at a time on a small terminal
 
     def on_mount(self) -> None:
         self.border_title = self.title

@@ -6,10 +6,10 @@ import re
 
 from rich.text import Text
 from textual import on, work
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from sre_console.actions import bindings
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
@@ -44,9 +44,7 @@ def compile_filter(text: str) -> tuple[re.Pattern[str] | None, bool]:
 
 class PodsPane(Pane):
     title = "pods"
-    BINDINGS = [
-        Binding("f", "toggle_faulty", "Faulty only", id="pods.faulty"),
-    ]
+    BINDINGS = bindings("pods")  # from the action table (sre_console.actions)
 
     class PodHighlighted(Message):
         def __init__(self, namespace: str, pod: str):

@@ -21,6 +21,7 @@ class RunbooksPane(Pane):
         super().__init__(**kw)
         self.catalogue: list[dict] = []  # {uri, title, excerpt?}
         self.opened: str | None = None
+        self.opened_text = ""
 
     def compose(self):
         yield PaneMessage()
@@ -29,7 +30,7 @@ class RunbooksPane(Pane):
                 yield Input(placeholder="search runbooks (symptoms, error text) · enter", id="runbooks-search")
                 yield OptionList(id="runbooks-list")
             with VerticalScroll(id="runbooks-doc"):
-                yield Markdown("*Choose a runbook on the left, search for one, or press **b** for the runbooks attached to the latest results.*", id="runbook-md")
+                yield Markdown("*Choose a runbook on the left, search for one, or press **b** for the runbooks attached to the latest results. **/** searches.*", id="runbook-md")
 
     @work(exclusive=True, group="runbooks-list", exit_on_error=False)
     async def load(self) -> None:
@@ -101,7 +102,8 @@ class RunbooksPane(Pane):
             return
         self.message.hide()
         md = self.query_one("#runbook-md", Markdown)
-        await md.update(FRONT_MATTER.sub("", text, count=1))
+        self.opened_text = FRONT_MATTER.sub("", text, count=1)
+        await md.update(self.opened_text)
         self.opened = uri
         self.set_subtitle(uri + (f" § {section}" if section else ""))
         self.query_one("#runbooks-doc", VerticalScroll).scroll_home(animate=False)
@@ -111,3 +113,6 @@ class RunbooksPane(Pane):
                 if section.lower() in str(getattr(block, "_content", "") or block.render()).lower():
                     self.query_one("#runbooks-doc", VerticalScroll).scroll_to_widget(block, top=True, animate=False)
                     break
+
+    def copy_text(self) -> tuple[str, str]:
+        return (self.opened_text, f"the runbook {self.opened}") if self.opened_text else ("", "")

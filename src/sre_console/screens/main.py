@@ -1,0 +1,484 @@
+"""The main screen: the panes' layout, what moves between them, and every action's handler.
+
+Bindings, the palette, `:` commands and tab titles come from `sre_console.actions`;
+this screen implements the handlers they name. Focus model: Escape always goes back
+toward the panes (it cancels an investigation only while one runs); opening a tab
+focuses its main widget.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from sre_console import actions as A
+from sre_console.screens.command import CommandScreen
+from sre_console.screens.help import HelpScreen
+from sre_console.screens.related import RelatedRunbooksScreen
+from sre_console.screens.serverlog import ServerLogScreen
+from sre_console.widgets.describe import DescribePane
+from sre_console.widgets.events import EventsPane
+from sre_console.widgets.health import HealthPane
+from sre_console.widgets.logs import LogsPane
+from sre_console.widgets.pane import Pane
+from sre_console.widgets.pods import PodsPane
+from sre_console.widgets.runbooks import RunbooksPane
+from sre_console.widgets.statusbar import StatusBar
+
+if TYPE_CHECKING:
+    from sre_console.app import SREConsoleApp
+
+log = logging.getLogger("sre_console.main")
+TAB_ID = {name: f"tab-{name}" for name in A.TAB_LABELS}
+# The widget a tab's key lands on: reading keys (arrows, enter) work at once.
+TAB_FOCUS = {"logs": "#log-view", "describe": "#describe-scroll", "events": "#events-table", "runbooks": "#runbooks-list",
+             "chat": "#chat-input"}
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = A.bindings("screen")
+    app: "SREConsoleApp"
+
+    def __init__(self, namespace: str, chat_factory: Callable[[Any], Widget] | None = None):
+        super().__init__(id="main")
+        self.namespace = namespace
+        self.chat_factory = chat_factory
+        self.related: list[dict] = []  # runbooks attached to recent results, newest first
+
+    # layout -------------------------------------------------------------------
+    def tab_title(self, name: str) -> str:
+        return f"{A.TAB_LABELS[name]} [dim]{A.key_text(A.TABS[name], self.app.keymap)}[/]"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="banner")
+        with Horizontal(id="top"):
+            yield HealthPane(id="health")
+            yield PodsPane(namespace=self.namespace, id="pods")
+        with TabbedContent(id="bottom", initial=TAB_ID["logs"]):
+            with TabPane(self.tab_title("logs"), id=TAB_ID["logs"]):
+                yield LogsPane(id="logs")
+            with TabPane(self.tab_title("describe"), id=TAB_ID["describe"]):
+                yield DescribePane(id="describe")
+            with TabPane(self.tab_title("events"), id=TAB_ID["events"]):
+                yield EventsPane(namespace=self.namespace, id="events")
+            with TabPane(self.tab_title("runbooks"), id=TAB_ID["runbooks"]):
+                yield RunbooksPane(id="runbooks")
+            with TabPane(self.tab_title("chat"), id=TAB_ID["chat"]):
+                with Vertical(id="chat-pane"):
+                    yield self._chat_widget()
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def _chat_widget(self) -> Widget:
+        """The chat pane; a placeholder when it cannot be built (the console runs without it)."""
+        try:
+            if self.chat_factory is not None:
+                return self.chat_factory(self.app)
+            from sre_console.widgets.chat import ChatPane
+
+            return ChatPane()
+        except Exception as exc:  # noqa: BLE001 - the console must run without the chat pane
+            log.warning("chat pane unavailable: %s", exc)
+            return Static("Chat: investigations appear here.", id="chat-placeholder")
+
+    def on_mount(self) -> None:
+        self.pods.table.focus()
+
+    # panes --------------------------------------------------------------------
+    @property
+    def pods(self) -> PodsPane:
+        return self.query_one("#pods", PodsPane)
+
+    @property
+    def logs(self) -> LogsPane:
+        return self.query_one("#logs", LogsPane)
+
+    @property
+    def describe(self) -> DescribePane:
+        return self.query_one("#describe", DescribePane)
+
+    @property
+    def events(self) -> EventsPane:
+        return self.query_one("#events", EventsPane)
+
+    @property
+    def health(self) -> HealthPane:
+        return self.query_one("#health", HealthPane)
+
+    @property
+    def runbooks(self) -> RunbooksPane:
+        return self.query_one("#runbooks", RunbooksPane)
+
+    @property
+    def chat(self) -> Any | None:
+        from sre_console.widgets.chat import ChatPane
+
+        found = self.query(ChatPane)
+        return found.first() if found else None
+
+    @property
+    def banner(self) -> Static:
+        return self.query_one("#banner", Static)
+
+    @property
+    def active_tab(self) -> str:
+        active = self.query_one("#bottom", TabbedContent).active
+        return next((name for name, tab in TAB_ID.items() if tab == active), "logs")
+
+    def refresh_status(self) -> None:
+        for bar in self.query(StatusBar):
+            bar.refresh_status()
+
+    # loading ------------------------------------------------------------------
+    def load_everything(self, services: list[dict] | None) -> None:
+        self.refresh_panes(everything=True, services=services)
+
+    def refresh_panes(self, everything: bool = False, services: list[dict] | None = None) -> None:
+        if self.pods.namespace != self.app.namespace:
+            self.pods.namespace = self.app.namespace
+        self.events.namespace = self.app.namespace
+        self.health.load(services)
+        self.pods.load()
+        self.events.load()
+        if self.describe.target:
+            self.describe.load()
+        if self.logs.source and (everything or self.logs.view.follow):
+            self.logs.load()
+        if everything:
+            self.runbooks.load()
+        self.refresh_status()
+
+    def set_namespace(self, namespace: str) -> None:
+        app = self.app
+        app.namespace = namespace
+        if namespace not in app.namespaces:
+            app.namespaces.append(namespace)
+        self.pods.set_namespace(namespace)
+        self.events.set_namespace(namespace)
+        self.refresh_status()
+
+    @on(PodsPane.PodHighlighted)
+    def _pod_highlighted(self, event: PodsPane.PodHighlighted) -> None:
+        # Both panes load at once, each in its own exclusive worker, so moving fast
+        # through the list cancels stale calls instead of queueing them.
+        self.logs.show_pod(event.namespace, event.pod)
+        self.describe.show_pod(event.namespace, event.pod)
+
+    @on(HealthPane.ServiceChosen)
+    def _service_chosen(self, event: HealthPane.ServiceChosen) -> None:
+        if event.namespace and event.namespace != self.app.namespace:
+            self.set_namespace(event.namespace)
+        self.pods.apply_filter(event.service.split("-")[0])
+        self.logs.show_service(event.service)
+        self.show_tab("logs")
+
+    def add_related(self, tool: str, rel: dict) -> None:
+        signals = rel.get("signals") or []
+        for rb in reversed(rel.get("runbooks") or []):
+            entry = {**rb, "tool": tool, "signals": [s if isinstance(s, str) else s.get("name", str(s)) for s in signals]}
+            self.related = [r for r in self.related if r.get("runbook_id") != rb.get("runbook_id")]
+            self.related.insert(0, entry)
+        del self.related[20:]
+
+    def server_state(self, server: str, state: str, message: str | None, down: set[str]) -> None:
+        banner = self.banner
+        if down:
+            detail = f": {message}" if message and server in down else ""
+            name = server if server in down else sorted(down)[0]
+            key = A.key_text(A.BY_ID["serverlog"], self.app.keymap)
+            banner.update(f"⚠ server [b]{name}[/] is {state if server in down else 'down'}{detail} — "
+                          f"panes will refill when it is back ({key}: server log)")
+            banner.add_class("-shown")
+        else:
+            banner.remove_class("-shown")
+
+    # tabs and focus -------------------------------------------------------------
+    def show_tab(self, name: str) -> None:
+        self.query_one("#bottom", TabbedContent).active = TAB_ID[name]
+
+    def open_tab(self, name: str) -> None:
+        """Show a tab and put the cursor on its main widget."""
+        self.show_tab(name)
+        found = self.query(TAB_FOCUS[name])
+        if found:
+            found.first().focus()
+        elif name == "chat":
+            focusable = [w for w in self.query_one("#chat-pane").query("*") if w.focusable]
+            if focusable:
+                focusable[0].focus()
+
+    def _focus_within(self, widget: Widget) -> bool:
+        focused = self.focused
+        return focused is not None and (focused is widget or widget in focused.ancestors)
+
+    def _selected_pod(self) -> tuple[str, str] | None:
+        pods = self.pods
+        return (pods.namespace, pods.selected) if pods.selected else None
+
+    # actions: the handlers named in sre_console.actions -----------------------------
+    def action_command(self) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.run_command(text)
+
+        self.app.push_screen(CommandScreen(), done)
+
+    def action_filter(self) -> None:
+        if self._focus_within(self.logs):
+            self.logs.open_find()
+        elif self._focus_within(self.runbooks):
+            self.query_one("#runbooks-search", Input).focus()
+        else:
+            self.pods.open_filter()
+
+    def action_back(self) -> None:
+        """Escape: one step back toward the panes; never a trap."""
+        focused = self.focused
+        if focused is not None and focused.id == "pods-filter":
+            self.pods.close_filter(clear=True)
+        elif focused is not None and focused.id == "logs-find":
+            self.logs.close_find(clear=True)
+        elif focused is not None and focused.id == "runbooks-search":
+            self.query_one("#runbooks-list").focus()
+        elif self.maximized is not None:
+            self.minimize()
+        elif self.pods.filter_text and self._focus_within(self.pods):
+            self.pods.close_filter(clear=True)
+        else:
+            self.pods.table.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app.keymap))
+
+    def action_health(self) -> None:
+        self.query_one("#health-table").focus()
+
+    def action_pods(self, namespace: str | None = None) -> None:
+        if namespace:
+            self.set_namespace(namespace)
+        self.pods.table.focus()
+
+    def action_namespace(self, step: int) -> None:
+        app = self.app
+        if app.namespaces:
+            i = app.namespaces.index(app.namespace) if app.namespace in app.namespaces else -1
+            self.set_namespace(app.namespaces[(i + step) % len(app.namespaces)])
+
+    def action_set_namespace(self, namespace: str) -> None:
+        self.set_namespace(namespace)
+
+    def action_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        # The pane around the cursor (not the table inside it): its title and messages come along.
+        pane = next((w for w in ([focused, *focused.ancestors] if focused else [])
+                     if isinstance(w, Pane) or (w is not None and w is self.chat)), None)
+        if pane is not None:
+            self.maximize(pane, container=False)
+
+    def action_logs(self, pod: str | None = None, namespace: str | None = None) -> None:
+        if pod:
+            self.logs.show_pod(namespace or self.app.namespace, pod)
+            self.pods.select(pod)
+        else:
+            target = self._selected_pod()
+            if target and (self.logs.source is None or self.logs.source.name != target[1] or self.logs.source.previous):
+                self.logs.show_pod(*target)
+        self.open_tab("logs")
+
+    def action_describe(self, pod: str | None = None) -> None:
+        if pod:
+            self.describe.show_pod(self.app.namespace, pod)
+            self.pods.select(pod)
+        else:
+            target = self._selected_pod()
+            if target and self.describe.target != target:
+                self.describe.show_pod(*target)
+        self.open_tab("describe")
+
+    def action_events(self, namespace: str | None = None) -> None:
+        if namespace:
+            self.set_namespace(namespace)
+        self.open_tab("events")
+
+    def action_runbooks(self, *query: str) -> None:
+        self.open_tab("runbooks")
+        if query:
+            self.runbooks.search(" ".join(query))
+
+    def action_chat(self) -> None:
+        self.open_tab("chat")
+
+    def action_previous_logs(self) -> None:
+        target = self._selected_pod()
+        src = self.logs.source
+        if src and src.kind == "pod" and (target is None or src.name == target[1]):
+            self.logs.toggle_previous()
+        elif target:
+            self.logs.show_pod(*target, previous=True)
+        self.open_tab("logs")
+
+    def action_toggle_log(self, attr: str) -> None:
+        self.logs.toggle(attr)
+
+    def action_log_window(self, window: str) -> None:
+        problem = self.logs.set_window(window)
+        if problem:
+            self.app.notify(problem, severity="warning")
+
+    def action_log_level(self) -> None:
+        problem = self.logs.cycle_level()
+        if problem:
+            self.app.notify(problem, severity="warning")
+
+    def action_find(self) -> None:
+        self.open_tab("logs")
+        self.logs.open_find()
+
+    def action_find_next(self) -> None:
+        self.logs.next_match()
+
+    def action_find_prev(self) -> None:
+        self.logs.next_match(backwards=True)
+
+    def pane_text(self) -> tuple[str, str]:
+        """What `y` copies: the tab in view's own copy text, (text, what it is)."""
+        pane = {"logs": self.logs, "describe": self.describe, "events": self.events, "runbooks": self.runbooks,
+                "chat": self.chat}.get(self.active_tab)
+        copy = getattr(pane, "copy_text", None)
+        return copy() if copy else ("", "")
+
+    def action_copy_pane(self) -> None:
+        text, what = self.pane_text()
+        if not text:
+            self.app.notify("nothing to copy here: open logs, describe, events or a runbook", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.app.notify(f"copied {what} to the clipboard")
+
+    def action_related_runbooks(self) -> None:
+        def opened(choice: dict | None) -> None:
+            if choice:
+                self.show_tab("runbooks")
+                self.runbooks.open(choice.get("uri") or f"runbook://{choice.get('runbook_id')}", choice.get("section"))
+
+        self.app.push_screen(RelatedRunbooksScreen(self.related), opened)
+
+    def action_investigate(self, service: str | None = None) -> None:
+        """The guided flow, preselecting the given service or the one under the health cursor."""
+        from sre_console.widgets.chat import open_guided
+
+        open_guided(self.app, preselect=service or self.health.selected_service())
+
+    def _chat_or_warn(self) -> Any | None:
+        chat = self.chat
+        if chat is None:
+            self.app.notify("the chat pane is not available", severity="warning")
+        return chat
+
+    def action_export(self) -> None:
+        chat = self._chat_or_warn()
+        if chat is not None:
+            self.app.notify(chat.export(), timeout=6)
+
+    def action_copy_report(self) -> None:
+        chat = self._chat_or_warn()
+        if chat is not None:
+            self.app.notify(chat.copy_report())
+
+    def action_refresh(self) -> None:
+        self.refresh_panes(everything=True)
+        self.app.notify("refreshing", timeout=1)
+
+    def action_toggle_auto_refresh(self) -> None:
+        self.app.auto_paused = not self.app.auto_paused
+        self.refresh_status()
+
+    def action_server_log(self) -> None:
+        if isinstance(self.app.screen, ServerLogScreen):
+            self.app.pop_screen()
+        else:
+            self.app.push_screen(ServerLogScreen())
+
+    def action_theme(self, name: str) -> None:
+        if name in self.app.available_themes:
+            self.app.theme = name
+        else:
+            self.app.notify(f"no theme {name!r}; themes: {', '.join(sorted(self.app.theme_specs))}", severity="error")
+
+    # `:` commands -------------------------------------------------------------------
+    def run_command(self, text: str) -> None:
+        """Run a `:` line: the verb's action with the line's words as its arguments."""
+        verb, args = A.parse_command(text)
+        if not verb:
+            return
+        action = A.VERBS.get(verb)
+        if action is None:
+            key = A.key_text(A.BY_ID["help"], self.app.keymap)
+            self.app.notify(f"unknown command :{verb}  ({key} for help)", severity="warning")
+            return
+        self.run_action_with_args(action, args)
+
+    def run_action_with_args(self, action: A.Action, args: list[str]) -> None:
+        import ast
+
+        name, _, params = action.handler.partition("(")
+        fixed = list(ast.literal_eval(f"({params.rstrip(')')},)")) if params.rstrip(")") else []
+        target: Any = self.app if name.startswith("app.") else self.action_target(action)
+        method = getattr(target, f"action_{name.removeprefix('app.')}", None) if target is not None else None
+        if method is None:
+            self.app.notify(f":{action.verbs[0]} is not available here", severity="error")
+            return
+        try:
+            import inspect
+
+            inspect.signature(method).bind(*fixed, *args)
+        except TypeError:
+            usage = f":{action.verbs[0]} {action.usage}".strip()
+            self.app.notify(f"usage: {usage}", severity="warning")
+            return
+        result = method(*fixed, *args)
+        if inspect.isawaitable(result):  # e.g. App.action_quit
+            self.run_worker(result, exit_on_error=False)
+
+    # palette --------------------------------------------------------------------------
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """Every action with the keys of the current keymap, then namespaces, themes and prompts."""
+        app = self.app
+        cmds: list[tuple[str, str, Callable[[], Any]]] = []
+        for action in A.ACTIONS:
+            if not action.palette_visible:
+                continue
+            hints = [h for h in (A.key_text(action, app.keymap), f":{action.verbs[0]}" if action.verbs else "") if h]
+            help_text = (action.detail or action.description) + (f"  ({' · '.join(hints)})" if hints else "")
+            cmds.append((action.title, help_text, lambda a=action: self._run_from_palette(a)))
+        try:
+            from sre_console.widgets.chat import chat_palette_commands
+
+            cmds += chat_palette_commands(app)
+        except ImportError:  # the chat pane is optional in tests that build the app without it
+            pass
+        for ns in app.namespaces:
+            cmds.append((f"Namespace: {ns}", "switch pods and events to this namespace", lambda ns=ns: self.set_namespace(ns)))
+        for name in app.theme_specs:
+            cmds.append((f"Theme: {name}", "switch theme (remembered)", lambda name=name: setattr(app, "theme", name)))
+        return cmds
+
+    def action_target(self, action: A.Action) -> Any | None:
+        """Where an action's handler lives: this screen, or the pane of its scope."""
+        if action.scope == "screen":
+            return self
+        return {"pods": self.pods, "events": self.events, "chat": self.chat}.get(action.scope)
+
+    def _run_from_palette(self, action: A.Action) -> None:
+        # The palette runs an action whatever has focus: the same path as a `:` command.
+        self.run_action_with_args(action, [])
