@@ -17,8 +17,8 @@ from typing import Any, Sequence
 from sre_mcp.timeutil import age, iso
 
 # Units of the standard per-service series. Other names are allowed (unit "").
-UNITS = {"error_rate": "ratio", "p99_ms": "ms", "rps": "req/s", "cpu": "cores", "memory": "bytes"}
-STANDARD = tuple(UNITS)
+UNITS = {"error_rate": "ratio", "p99_ms": "ms", "rps": "req/s", "cpu": "cores", "memory": "bytes", "seconds": "s"}
+STANDARD = ("error_rate", "p99_ms", "rps", "cpu", "memory")
 
 Point = tuple[float, float]  # (unix seconds, value)
 
@@ -75,6 +75,8 @@ def fmt_value(metric: str, value: float | None) -> str:
             if value >= div:
                 return f"{value / div:.0f}{suffix}" if value / div >= 10 else f"{value / div:.1f}{suffix}"
         return f"{value:.0f}B"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.3g} s"
     if unit == "cores":
         return f"{value * 1000:.0f}m" if value < 1 else f"{value:.2f} cores"
     if abs(value) >= 100:
@@ -138,10 +140,10 @@ def summarize(metric: str, points: Sequence[Point], now: datetime | None = None)
     """min / max / mean / last and the change point of one series, with a sentence for the model."""
     clean = [(t, v) for t, v in points if v is not None and not math.isnan(v) and not math.isinf(v)]
     if not clean:
-        return {"points": 0, "summary": "no data in the range"}
+        return {"samples": 0, "summary": "no data in the range"}
     vals = [v for _, v in clean]
     out: dict[str, Any] = {
-        "points": len(clean),
+        "samples": len(clean),
         "from": iso(datetime.fromtimestamp(clean[0][0], timezone.utc)),
         "to": iso(datetime.fromtimestamp(clean[-1][0], timezone.utc)),
         "min": _round(min(vals)),
@@ -172,6 +174,11 @@ def summarize(metric: str, points: Sequence[Point], now: datetime | None = None)
             out["summary"] = (
                 f"{'climbed' if end > start else 'declined'} steadily from {fmt_value(metric, start)} to "
                 f"{fmt_value(metric, end)} over the range (no single step); now {fmt_value(metric, vals[-1])}"
+            )
+        elif max(vals) - min(vals) > 0.25 * max(abs(max(vals)), abs(min(vals))):
+            out["summary"] = (
+                f"varied between {fmt_value(metric, min(vals))} and {fmt_value(metric, max(vals))} "
+                f"(no single step or trend); now {fmt_value(metric, vals[-1])}"
             )
         else:
             out["summary"] = (

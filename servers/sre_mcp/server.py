@@ -18,6 +18,7 @@ from sre_mcp.tools import toolset_methods
 from sre_mcp.tools.database import DatabaseTools
 from sre_mcp.tools.deploys import DeployTools
 from sre_mcp.tools.health import HealthTools
+from sre_mcp.tools.metrics import MetricsTools
 from sre_mcp.tools.investigate import InvestigateTools
 from sre_mcp.tools.k8s import ClusterTools
 from sre_mcp.tools.logs import LogTools
@@ -67,6 +68,7 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
         ClusterTools(rt),
         LogTools(rt),
         deploys,
+        MetricsTools(rt),
         RunbookTools(rt),
         InvestigateTools(rt, health, deploys),
     ]

@@ -7,13 +7,14 @@ dicts, deploy records), so nothing above this layer knows it is a demo.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from typing import Any
 
-from sre_mcp.backends.base import NotFound
+from sre_mcp.backends.base import BackendError, NotFound
 from sre_mcp.scenarios.loader import Scenario
-from sre_mcp.series import Point
-from sre_mcp.timeutil import parse_iso
+from sre_mcp.series import Piecewise, Point
+from sre_mcp.timeutil import now_utc, parse_iso
 
 
 class FixtureCluster:
@@ -60,11 +61,45 @@ class FixtureCluster:
         return {pod: u for (ns, pod), u in self.scenario.pod_usage.items() if ns == namespace}
 
 
+_SELECTOR = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*$", re.S)
+_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
+
+
+def _normal(promql: str) -> str:
+    return re.sub(r"\s+", "", promql)
+
+
+def _num(v: float) -> str:
+    return f"{v:.6g}"  # Prometheus sends sample values as strings
+
+
+def _matchers(text: str, promql: str) -> list[tuple[str, Any]]:
+    out, pos = [], 0
+    while pos < len(text.strip()):
+        m = _MATCHER.match(text, pos)
+        if not m:
+            raise BackendError(f"parse error in {promql!r}: bad label matcher at {text[pos:pos + 30]!r}",
+                               hint='write matchers as service="name" or service=~"a|b"')
+        label, op, value = m.group(1), m.group(2), m.group(3).replace('\\"', '"').replace("\\\\", "\\")
+        if op in ("=~", "!~"):
+            try:
+                rx = re.compile(value)
+            except re.error as exc:
+                raise BackendError(f"parse error in {promql!r}: invalid regex {value!r}: {exc}") from None
+            fn = (lambda v, rx=rx: rx.fullmatch(v) is not None) if op == "=~" else (lambda v, rx=rx: rx.fullmatch(v) is None)
+        else:
+            fn = (lambda v, value=value: v == value) if op == "=" else (lambda v, value=value: v != value)
+        out.append((label, fn))
+        pos = m.end()
+    return out
+
+
 class FixtureMetrics:
     kind = "fixture"
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
+        self._rendered: dict[str, tuple[str, str]] | None = None
 
     def service_metrics(self, service: str) -> dict[str, Any] | None:
         m = self.scenario.metrics.get(service)
@@ -78,6 +113,61 @@ class FixtureMetrics:
     def service_series(self, service: str, start: datetime, end: datetime, step_s: float) -> dict[str, list[Point]]:
         """Every series the scenario gives the service, sampled on the query grid."""
         return {metric: s.sample(start, end, step_s) for metric, s in (self.scenario.series.get(service) or {}).items()}
+
+    # The PromQL the fixture understands (documented in scenarios/README.md) -------------
+    def _templates(self) -> dict[str, tuple[str, str]]:
+        """The real backend's health queries, rendered for each scenario service: normalized text → (service, metric)."""
+        if self._rendered is None:
+            from sre_mcp.backends.prometheus import DEFAULT_QUERIES, SERIES_QUERIES, PrometheusMetrics
+
+            prom = PrometheusMetrics.__new__(PrometheusMetrics)  # render() only: no HTTP client
+            prom.queries = {**DEFAULT_QUERIES, **SERIES_QUERIES}
+            self._rendered = {
+                _normal(prom.render(metric, svc)): (svc, metric)
+                for svc in self.scenario.series for metric in prom.queries
+            }
+        return self._rendered
+
+    def _select(self, promql: str) -> list[tuple[dict[str, str], Piecewise]]:
+        hit = self._templates().get(_normal(promql))
+        if hit:
+            series = (self.scenario.series.get(hit[0]) or {}).get(hit[1])
+            return [({}, series)] if series else []
+        m = _SELECTOR.match(promql)
+        if not m:
+            raise BackendError(
+                f"the demo metrics fixture cannot evaluate {promql!r}",
+                hint="it answers a series name with an optional service matcher, e.g. "
+                     'error_rate{service="payment-gateway"}, p99_ms, rps, cpu, memory (or any name in the '
+                     "scenario's metrics.yaml), and the health queries of the Prometheus backend; "
+                     "a real Prometheus (--prometheus-url) evaluates any PromQL",
+            )
+        name, matchers = m.group(1), _matchers(m.group(2) or "", promql)
+        known = sorted({metric for series in self.scenario.series.values() for metric in series})
+        if name not in known:
+            return []  # as Prometheus: an unknown name is an empty result, not an error
+        out = []
+        for svc in sorted(self.scenario.series):
+            series = self.scenario.series[svc].get(name)
+            labels = {"__name__": name, "service": svc}
+            if series is not None and all(fn(labels.get(label, "")) for label, fn in matchers):
+                out.append((labels, series))
+        return out
+
+    def query(self, promql: str, at: datetime | None = None) -> dict[str, Any]:
+        at = at or now_utc()
+        return {"resultType": "vector", "result": [
+            {"metric": labels, "value": [at.timestamp(), _num(series.value_at(at))]}
+            for labels, series in self._select(promql) if series.points[0][0] <= at
+        ]}
+
+    def query_range(self, promql: str, start: datetime, end: datetime, step_s: float) -> dict[str, Any]:
+        result = []
+        for labels, series in self._select(promql):
+            values = [[t, _num(v)] for t, v in series.sample(max(start, series.points[0][0]), end, step_s)]
+            if values:
+                result.append({"metric": labels, "values": values})
+        return {"resultType": "matrix", "result": result}
 
 
 class FixtureDeploys:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,6 +27,12 @@ DEFAULT_QUERIES: dict[str, str] = {
         "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service=$service}[5m]))) * 1000"
     ),
     "rps": "sum(rate(http_requests_total{service=$service}[5m]))",
+}
+# History for health trends: the same three, plus the pods' CPU and memory (cAdvisor names,
+# pods named <service>-...). `$pods` stands for that pod-name regex as a string literal.
+SERIES_QUERIES: dict[str, str] = {
+    "cpu": 'sum(rate(container_cpu_usage_seconds_total{container!="",pod=~$pods}[5m]))',
+    "memory": 'sum(container_memory_working_set_bytes{container!="",pod=~$pods})',
 }
 # Not a query: which alert label names the service.
 ALERT_LABEL_KEY = "alert_service_label"
@@ -48,16 +55,16 @@ class PrometheusMetrics:
         self.alert_label = str(queries.pop(ALERT_LABEL_KEY, DEFAULT_ALERT_LABEL))
         if not _LABEL.fullmatch(self.alert_label):
             raise BackendError(f"prometheus_queries.{ALERT_LABEL_KEY}: {self.alert_label!r} is not a label name")
-        unknown = set(queries) - set(DEFAULT_QUERIES)
+        unknown = set(queries) - set(DEFAULT_QUERIES) - set(SERIES_QUERIES)
         if unknown:
             raise BackendError(
                 f"prometheus_queries: unknown keys {', '.join(sorted(unknown))}",
-                hint=f"known keys: {', '.join([*DEFAULT_QUERIES, ALERT_LABEL_KEY])}",
+                hint=f"known keys: {', '.join([*DEFAULT_QUERIES, *SERIES_QUERIES, ALERT_LABEL_KEY])}",
             )
-        self.queries = {**DEFAULT_QUERIES, **queries}
+        self.queries = {**DEFAULT_QUERIES, **SERIES_QUERIES, **queries}
         for key, template in self.queries.items():
-            if "$service" not in template:
-                raise BackendError(f"prometheus_queries.{key} must contain $service (the quoted service name)")
+            if "$service" not in template and "$pods" not in template:
+                raise BackendError(f"prometheus_queries.{key} must contain $service (the quoted service name) or $pods")
         self.url = url.rstrip("/")
         self.timeout = timeout
         # Bounded connect and read: a hung Prometheus fails one call, not the server.
@@ -66,11 +73,13 @@ class PrometheusMetrics:
     def render(self, key: str, service: str) -> str:
         if not isinstance(service, str) or not _SERVICE.fullmatch(service):
             raise BackendError(f"{service!r} is not a valid service name for a PromQL query")
-        return self.queries[key].replace("$service", promql_string(service))
+        pods = promql_string(re.sub(r"([.\\+*?()\[\]{}|^$])", r"\\\1", service) + "-.*")
+        return self.queries[key].replace("$service", promql_string(service)).replace("$pods", pods)
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
-            resp = self._http.get(path, params=params)
+            # POST form for queries: a long PromQL expression does not hit URL length limits.
+            resp = self._http.post(path, data=params) if path.startswith("/api/v1/query") else self._http.get(path, params=params)
         except httpx.TimeoutException:
             raise BackendError(f"Prometheus at {self.url} did not answer within {self.timeout:g}s",
                                hint="retry later; health verdicts fall back to pods and rollout state") from None
@@ -83,7 +92,8 @@ class PrometheusMetrics:
             raise BackendError(f"Prometheus at {self.url} answered HTTP {resp.status_code} with no JSON") from None
         if resp.status_code >= 400 or body.get("status") != "success":
             raise BackendError(
-                f"Prometheus {path} failed (HTTP {resp.status_code}): {body.get('errorType', '')} {body.get('error', '')}".strip()
+                f"Prometheus {path} failed (HTTP {resp.status_code}): {body.get('errorType', '')} {body.get('error', '')}".strip(),
+                hint="fix the PromQL and retry" if body.get("errorType") == "bad_data" else None,
             )
         return body.get("data") or {}
 
@@ -124,3 +134,29 @@ class PrometheusMetrics:
                 "since": a.get("activeAt"),
             })
         return sorted(out, key=lambda a: (a["severity"] != "critical", a["since"] or ""))
+
+    # Free PromQL (query_metrics tools) ----------------------------------------------
+    def query(self, promql: str, at: datetime | None = None) -> dict[str, Any]:
+        """An instant query: Prometheus' `data` ({"resultType", "result"})."""
+        params = {"query": promql, "timeout": f"{self.timeout:g}s"}
+        if at is not None:
+            params["time"] = f"{at.timestamp():.3f}"
+        return self._get("/api/v1/query", params)
+
+    def query_range(self, promql: str, start: datetime, end: datetime, step_s: float) -> dict[str, Any]:
+        """A range query: `data` with resultType matrix ([{"metric", "values": [[t, "v"], ...]}])."""
+        return self._get("/api/v1/query_range", {
+            "query": promql, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
+            "step": f"{step_s:g}", "timeout": f"{self.timeout:g}s",
+        })
+
+    def service_series(self, service: str, start: datetime, end: datetime, step_s: float) -> dict[str, list[tuple[float, float]]]:
+        """The health metrics and pod CPU/memory over a range, one series each (absent when empty)."""
+        out = {}
+        for key in self.queries:
+            data = self.query_range(self.render(key, service), start, end, step_s)
+            result = data.get("result") or []
+            if result:
+                out[key] = [(float(t), float(v)) for t, v in result[0].get("values") or []
+                            if not (math.isnan(float(v)) or math.isinf(float(v)))]
+        return {k: v for k, v in out.items() if v}
