@@ -77,7 +77,7 @@ async def test_hanging_backend_times_out_and_the_server_keeps_answering(tmp_path
 
 async def test_result_size_cap_cuts_with_a_marker(tmp_path):
     server, rt = _server(tmp_path, max_result_bytes=1500)
-    rt.scenario.pod_logs[("payments", "payment-gw-abc12", False)] = "\n".join(f"INFO line {i} " + "x" * 80 for i in range(500))
+    rt.scenario.pod_logs[("payments", "payment-gw-abc12", "payment-svc", False)] = "\n".join(f"INFO line {i} " + "x" * 80 for i in range(500))
     async with Client(server) as c:
         r = await c.call_tool("get_pod_logs", {"namespace": "payments", "pod_name": "payment-gw-abc12", "lines": 500})
         assert not r.is_error
