@@ -24,8 +24,13 @@ _SERVER_FLAGS = {
 _SERVER_SWITCHES = {"allow_writes": "--allow-writes", "no_rag": "--no-rag", "in_cluster": "--in-cluster"}
 
 
-def _add_backend_options(p: argparse.ArgumentParser) -> None:
+def _add_backend_options(p: argparse.ArgumentParser, sub: bool = True) -> None:
+    """The server options. Every command takes them, before or after its name: a
+    subcommand's copy has no default (SUPPRESS), so it never overwrites what was
+    given before the subcommand (`sre-console --scenario X investigate svc`)."""
     g = p.add_argument_group("server backends (passed to sre-mcp-server)")
+    if sub:
+        g.argument_default = argparse.SUPPRESS
     g.add_argument("--scenario", help="fixture scenario name or folder (demo mode)")
     g.add_argument("--kubeconfig", help="a real cluster (read-only unless --allow-writes)")
     g.add_argument("--context", help="kubeconfig context")
@@ -63,12 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"sre-console {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    tui = sub.add_parser("ui", help="open the console (the default)")
-    for target in (p, tui):
-        target.add_argument("--demo", action="store_true", help="offline demo on the reference incident (no key, no cluster)")
-        target.add_argument("--theme", help="theme name")
-        target.add_argument("--refresh", type=float, help="auto-refresh interval in seconds (0 = off)")
-        _add_backend_options(target)
+    tui = sub.add_parser("ui", help="open the console (the default)", argument_default=argparse.SUPPRESS)
+    for target, is_sub in ((p, False), (tui, True)):
+        kw = {"default": argparse.SUPPRESS} if is_sub else {}
+        target.add_argument("--demo", action="store_true", help="offline demo on the reference incident (no key, no cluster)", **kw)
+        target.add_argument("--theme", help="theme name", **kw)
+        target.add_argument("--refresh", type=float, help="auto-refresh interval in seconds (0 = off)", **kw)
+        _add_backend_options(target, sub=is_sub)
 
     inv = sub.add_parser("investigate", help="investigate a service headless and print the report")
     inv.add_argument("service")
@@ -96,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="use Claude with this model id (needs ANTHROPIC_API_KEY); default: offline investigator")
     ev.add_argument("--format", choices=["markdown", "json"], default="markdown")
     ev.add_argument("--min-pass", type=float, default=0.0, help="exit 1 when the pass rate is below this (0..1)")
-    ev.add_argument("--no-rag", action="store_true", default=True, help=argparse.SUPPRESS)
+    _add_backend_options(ev)  # eval picks the scenarios itself; --audit-log, --role ... apply to every run
     return p
 
 
@@ -135,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_list(cmd, ns))
         if cmd == "eval":
             from sre_console.evaluate import main as eval_main
+
+            if ns.scenario or ns.kubeconfig or ns.in_cluster:
+                print("sre-console: eval runs the fixture scenarios with answers: choose them with "
+                      "--scenarios NAME[,NAME] (not --scenario, --kubeconfig or --in-cluster)", file=sys.stderr)
+                return 2
+            ns.server_args = server_args(ns)
 
             return eval_main(ns)
     except KeyboardInterrupt:

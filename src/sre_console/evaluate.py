@@ -78,13 +78,19 @@ async def paging_service(host: Any) -> tuple[str, str | None]:
     return ranked[0][3], None
 
 
-async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iterations: int, model_id: str | None) -> ScenarioResult:
+async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iterations: int, model_id: str | None,
+                       server_args: list[str] | None = None) -> ScenarioResult:
+    """`server_args`: the user's server options (e.g. --audit-log, --role); the scenario is ours to choose."""
     from sre_console.headless import investigate, make_model
     from sre_console.host import McpHost, builtin_server
 
     result = ScenarioResult(name, answer.get("difficulty"))
-    audit = Path(tempfile.mkdtemp(prefix="sre-eval-")) / "audit.jsonl"
-    host = McpHost([builtin_server(["--scenario", str(folder), "--no-rag", "--audit-log", str(audit)])])
+    extra = list(server_args or [])
+    if "--audit-log" not in extra:
+        extra += ["--audit-log", str(Path(tempfile.mkdtemp(prefix="sre-eval-")) / "audit.jsonl")]
+    if "--no-rag" not in extra:
+        extra.append("--no-rag")
+    host = McpHost([builtin_server(["--scenario", str(folder), *extra])])
     await host.start()
     try:
         start = answer.get("start") or {}
@@ -170,11 +176,12 @@ def to_markdown(results: list[ScenarioResult], model: str) -> str:
     return "\n".join(lines)
 
 
-async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None) -> list[ScenarioResult]:
+async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None,
+                   server_args: list[str] | None = None) -> list[ScenarioResult]:
     results = []
     for name, folder, answer in select_scenarios(scenarios, difficulty):
         print(f"eval: {name} …", file=sys.stderr, flush=True)
-        results.append(await run_scenario(name, folder, answer, iterations, model_id))
+        results.append(await run_scenario(name, folder, answer, iterations, model_id, server_args))
     return results
 
 
@@ -185,7 +192,8 @@ def main(ns: argparse.Namespace) -> int:
         print("sre-console eval: --model needs ANTHROPIC_API_KEY; without it the offline investigator is scored", file=sys.stderr)
         return 2
     try:
-        results = asyncio.run(run_eval(ns.scenarios, ns.difficulty, max(1, ns.iterations), ns.model))
+        results = asyncio.run(run_eval(ns.scenarios, ns.difficulty, max(1, ns.iterations), ns.model,
+                                       getattr(ns, "server_args", None)))
     except ValueError as exc:  # e.g. an unknown scenario name
         print(f"sre-console eval: {exc}", file=sys.stderr)
         return 2
