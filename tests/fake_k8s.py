@@ -37,10 +37,15 @@ class ClusterData:
     replicasets: list[dict[str, Any]] = field(default_factory=list)
     pod_logs: dict[tuple[str, str, str, bool], str] = field(default_factory=dict)  # (ns, pod, container, previous)
     usage: dict[tuple[str, str], dict[str, str]] | None = None  # None: no metrics-server
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # other kinds (kinds.KINDS), by kind
+    volume_usage: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (ns, pvc) -> kubelet stats
 
     @classmethod
     def from_scenario(cls, sc: Any) -> "ClusterData":
-        return cls(pods=sc.pods, events=sc.events, deployments=sc.deployments, pod_logs=sc.pod_logs, usage=sc.pod_usage)
+        return cls(pods=sc.pods, events=sc.events, deployments=sc.deployments, pod_logs=sc.pod_logs, usage=sc.pod_usage,
+                   objects={k: v for k, v in getattr(sc, "objects", {}).items() if k != "ReplicaSet"},
+                   replicasets=getattr(sc, "objects", {}).get("ReplicaSet", []),
+                   volume_usage=dict(getattr(sc, "volume_usage", {})))
 
 
 def _status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,6 +63,9 @@ ROUTES = [
     ("deployment", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)$")),
     ("replicasets", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/replicasets$")),
     ("metrics", re.compile(r"^/apis/metrics.k8s.io/v1beta1/namespaces/(?P<ns>[^/]+)/pods$")),
+    ("node_stats", re.compile(r"^/api/v1/nodes/(?P<name>[^/]+)/proxy/stats(?:/|%2F)summary$")),
+    # Every other kind of kinds.KINDS: /api/v1[/namespaces/ns]/plural[/name], /apis/group/version/...
+    ("object", re.compile(r"^(?P<group>/api/v1|/apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+))?$")),
 ]
 
 
@@ -232,6 +240,43 @@ class FakeKubeAPI:
 
     def _replicasets(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
         return self._list("ReplicaSet", "apps/v1", self._in(ns, self.data.replicasets))
+
+    def _objects_of(self, kind: str) -> list[dict[str, Any]]:
+        return {"Pod": self.data.pods, "Event": self.data.events, "Deployment": self.data.deployments,
+                "ReplicaSet": self.data.replicasets}.get(kind) or self.data.objects.get(kind, [])
+
+    def _object(self, query: dict[str, str], group: str, ns: str | None, plural: str, name: str | None) -> tuple[int, Any]:
+        from sre_mcp.backends.kinds import KINDS
+
+        kind = next((k for k in KINDS.values() if k.plural == plural and k.group_path == group), None)
+        if kind is None or (ns is not None and not kind.namespaced):
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        objs = self._objects_of(kind.kind)
+        if ns is not None:
+            objs = self._in(ns, objs)
+        if name is None:
+            return self._list(kind.kind, kind.api_version, objs)
+        found = next((o for o in objs if o["metadata"]["name"] == name), None)
+        if found is None:
+            return 404, _status(404, "NotFound", f'{plural} "{name}" not found', {"name": name, "kind": plural})
+        return 200, found
+
+    def _node_stats(self, query: dict[str, str], name: str) -> tuple[int, Any]:
+        """The kubelet's summary API as the API server proxies it: volumes of this node's pods."""
+        pods = []
+        for p in self.data.pods:
+            if (p.get("spec") or {}).get("nodeName") != name:
+                continue
+            ns = p["metadata"]["namespace"]
+            vols = []
+            for v in (p.get("spec") or {}).get("volumes") or []:
+                claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+                u = self.data.volume_usage.get((ns, claim)) if claim else None
+                if u:
+                    vols.append({"name": v.get("name"), "pvcRef": {"name": claim, "namespace": ns}, "usedBytes": u["used_bytes"],
+                                 "capacityBytes": u["capacity_bytes"], "availableBytes": u["available_bytes"]})
+            pods.append({"podRef": {"name": p["metadata"]["name"], "namespace": ns}, "volume": vols})
+        return 200, {"node": {"nodeName": name}, "pods": pods}
 
     def _metrics(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
         if self.data.usage is None:

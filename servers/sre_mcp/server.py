@@ -15,6 +15,7 @@ from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap
 from sre_mcp.runtime import Runtime
 from sre_mcp.security.audit import AuditLog
 from sre_mcp.tools import toolset_methods
+from sre_mcp.tools.cluster import ClusterObjectTools
 from sre_mcp.tools.database import DatabaseTools
 from sre_mcp.tools.deploys import DeployTools
 from sre_mcp.tools.health import HealthTools
@@ -27,7 +28,8 @@ from sre_mcp.tools.runbooks import RunbookTools
 log = logging.getLogger("sre_mcp")
 
 INSTRUCTIONS = """\
-SRE tools for one environment: Kubernetes (pods, logs, describe, deployments, events),
+SRE tools for one environment: Kubernetes (pods, logs, describe, deployments, events, workloads
+and rollout history, nodes, services/endpoints, volumes, configmaps, HPAs, any object as YAML),
 application logs in ClickHouse (search, error counts, slow queries, transaction traces),
 service health (error rate, p99, alerts, readiness), deploy history, and the team's runbooks.
 Start with list_services / check_service_health, or investigate_service for a first pass.
@@ -66,6 +68,7 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
     toolsets: list[object] = [
         health,
         ClusterTools(rt),
+        ClusterObjectTools(rt),
         LogTools(rt),
         deploys,
         MetricsTools(rt),

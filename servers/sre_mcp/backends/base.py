@@ -56,6 +56,17 @@ class ClusterBackend(Protocol):
     def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
         """Current usage per pod name ({"cpu": "250m", "memory": "384Mi"}); empty when unknown."""
 
+    def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        """Objects of a kind in `kinds.KINDS` ("StatefulSet", "Node"...), API-shaped with kind and
+        apiVersion set; `namespace` is None for cluster-scoped kinds."""
+
+    def read_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """One object, or None when it does not exist."""
+
+    def volume_usage(self, namespace: str) -> dict[str, dict[str, Any]]:
+        """Per PVC name: {"used_bytes", "capacity_bytes", "available_bytes"} as the kubelet's summary
+        API reports them for mounted volumes; empty when unknown."""
+
 
 @runtime_checkable
 class LogsBackend(Protocol):

@@ -60,6 +60,30 @@ class FixtureCluster:
     def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
         return {pod: u for (ns, pod), u in self.scenario.pod_usage.items() if ns == namespace}
 
+    # The other kinds (nodes, workloads, services, volumes, config, autoscalers) ---------
+    def _all(self, kind: str) -> list[dict[str, Any]]:
+        if kind == "Pod":
+            return self.scenario.pods
+        if kind == "Event":
+            return self.scenario.events
+        if kind == "Deployment":
+            return self.scenario.deployments
+        return self.scenario.objects.get(kind, [])
+
+    def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        return [copy.deepcopy(o) for o in self._all(kind)
+                if namespace is None or (o.get("metadata") or {}).get("namespace") == namespace]
+
+    def read_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        for o in self._all(kind):
+            meta = o.get("metadata") or {}
+            if meta.get("name") == name and (namespace is None or meta.get("namespace") == namespace):
+                return copy.deepcopy(o)
+        return None
+
+    def volume_usage(self, namespace: str) -> dict[str, dict[str, Any]]:
+        return {pvc: dict(u) for (ns, pvc), u in self.scenario.volume_usage.items() if ns == namespace}
+
 
 _SELECTOR = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*$", re.S)
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')

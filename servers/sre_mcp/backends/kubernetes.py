@@ -21,6 +21,7 @@ from typing import Any, Callable
 import yaml
 
 from sre_mcp.backends.base import BackendError, NotFound
+from sre_mcp.backends.kinds import KINDS
 from sre_mcp.timeutil import parse_iso
 
 # What Kubernetes mounts into every pod for its service account: token, ca.crt, namespace.
@@ -260,6 +261,54 @@ class KubernetesCluster:
             for item in body.get("items") or []
         }
 
+    # Every other kind, from the one table in kinds.py -----------------------------
+    def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        k = KINDS[kind]
+        if not k.namespaced:
+            return self._items_of(f"{k.plural}", k.client_api, f"list_{k.snake}")
+        if namespace is None:
+            return self._items_of(f"{k.plural} in all namespaces", k.client_api, f"list_{k.snake}_for_all_namespaces")
+        return self._items_of(f"{k.plural} in namespace {namespace!r}", k.client_api, f"list_namespaced_{k.snake}", namespace)
+
+    def read_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        from kubernetes.client.exceptions import ApiException
+
+        k = KINDS[kind]
+        args = (name, namespace) if k.namespaced else (name,)
+        method = f"read_namespaced_{k.snake}" if k.namespaced else f"read_{k.snake}"
+        try:
+            obj = json.loads(self._call(k.client_api, method, *args))
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise _api_error(exc, f"{kind} {namespace + '/' if namespace else ''}{name}") from None
+        return {"apiVersion": k.api_version, "kind": kind, **obj}
+
+    def _items_of(self, what: str, api_name: str, method: str, *args: Any) -> list[dict[str, Any]]:
+        body = self._json(what, api_name, method, *args)
+        kind = str(body.get("kind", "")).removesuffix("List")
+        return [{"apiVersion": body.get("apiVersion"), "kind": kind, **item} for item in body.get("items") or []]
+
+    def volume_usage(self, namespace: str) -> dict[str, dict[str, Any]]:
+        """From the kubelet's summary API (nodes/<node>/proxy/stats/summary) of each node that
+        runs a pod of the namespace; a node that does not answer is skipped, not fatal."""
+        from kubernetes.client.exceptions import ApiException
+
+        nodes = sorted({(p.get("spec") or {}).get("nodeName") for p in self.list_pods(namespace)} - {None})
+        out: dict[str, dict[str, Any]] = {}
+        for node in nodes:
+            try:
+                summary = json.loads(self._call("CoreV1Api", "connect_get_node_proxy_with_path", node, "stats/summary"))
+            except (ApiException, BackendError, ValueError):
+                continue
+            for pod in summary.get("pods") or []:
+                for vol in pod.get("volume") or []:
+                    ref = vol.get("pvcRef") or {}
+                    if ref.get("namespace") == namespace and ref.get("name"):
+                        out[ref["name"]] = {"used_bytes": vol.get("usedBytes"), "capacity_bytes": vol.get("capacityBytes"),
+                                            "available_bytes": vol.get("availableBytes")}
+        return out
+
     def version(self) -> dict[str, Any]:
         return self._json("version", "VersionApi", "get_code")
 
@@ -286,7 +335,7 @@ def _api_error(exc: Any, what: str) -> BackendError:
     if exc.status in (401, 403):
         return BackendError(
             f"Kubernetes API refused access to {what} ({exc.status}): {message}",
-            hint="the credentials lack read permission (RBAC: get/list on pods, pods/log, events, deployments, replicasets)",
+            hint="the credentials lack read permission (RBAC: get/list/watch on pods, pods/log, events, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, nodes, services, endpoints, persistentvolumeclaims, configmaps, secrets, horizontalpodautoscalers; get on nodes/proxy for volume usage)",
         )
     if exc.status == 404:
         return NotFound(f"{what}: {message or 'not found'}")

@@ -61,6 +61,9 @@ class Scenario:
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     series: dict[str, dict[str, Piecewise]] = field(default_factory=dict)  # service -> metric -> series
     deploys: list[dict[str, Any]] = field(default_factory=list)
+    # Kinds beyond pods/deployments/events (nodes.yaml, services.yaml...): kind -> API objects.
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    volume_usage: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (ns, pvc) -> kubelet stats
     answer: dict[str, Any] | None = None
     content_hash: str = ""
 
@@ -278,6 +281,23 @@ def _deployment(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
     service = raw.get("service") or name
     replicas = int(raw.get("replicas", 1))
     image = raw.get("image", "unknown:latest")
+    labels = {str(k): str(v) for k, v in (raw.get("selector") or {"app": service}).items()}
+    container: dict[str, Any] = {"name": raw.get("container", service), "image": image}
+    if raw.get("env"):
+        container["env"] = [{"name": str(k), "value": str(v)} for k, v in raw["env"].items()]
+    volumes = [{"name": f"cm-{cm}", "configMap": {"name": cm}} for cm in raw.get("configmaps") or []]
+    volumes += [{"name": f"secret-{s}", "secret": {"secretName": s}} for s in raw.get("secrets") or []]
+    pod_spec: dict[str, Any] = {"containers": [container], **({"volumes": volumes} if volumes else {})}
+    updated_at = iso(ctx.at(raw.get("updated_at", raw.get("created", "-30d")), where))
+    if raw.get("stalled"):
+        # A rollout past its progressDeadlineSeconds: what `kubectl rollout status` reports as failed.
+        progressing = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                       "message": str(raw["stalled"]) if raw["stalled"] is not True else f'ReplicaSet "{name}" has timed out progressing.',
+                       "lastTransitionTime": updated_at}
+    else:
+        progressing = {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+                       "message": f'ReplicaSet "{name}" has successfully progressed.', "lastTransitionTime": updated_at}
+    ready = int(raw.get("ready", replicas))
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -292,12 +312,10 @@ def _deployment(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
         },
         "spec": {
             "replicas": replicas,
-            "selector": {"matchLabels": {"app": service}},
-            "template": {
-                "metadata": {"labels": {"app": service}},
-                "spec": {"containers": [{"name": raw.get("container", service), "image": image}]},
-            },
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
             "strategy": {"type": "RollingUpdate"},
+            "progressDeadlineSeconds": 600,
         },
         "status": {
             "replicas": replicas,
@@ -305,6 +323,12 @@ def _deployment(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
             "availableReplicas": int(raw.get("available", raw.get("ready", replicas))),
             "updatedReplicas": int(raw.get("updated", replicas)),
             "observedGeneration": int(raw.get("revision", 1)),
+            "conditions": [
+                {"type": "Available", "status": "True" if ready >= replicas else "False",
+                 "reason": "MinimumReplicasAvailable" if ready >= replicas else "MinimumReplicasUnavailable",
+                 "lastTransitionTime": updated_at},
+                progressing,
+            ],
         },
     }
 
@@ -563,6 +587,9 @@ def load_scenario(name_or_path: str | Path | None = None, now: datetime | None =
     if not isinstance(deploys, list):
         raise ScenarioError(f"{folder.name}/deploys.yaml: expected a list of deploys")
     sc.deploys = [_deploy(ctx, d, i) for i, d in enumerate(deploys)]
+    from sre_mcp.scenarios import cluster_objects
+
+    cluster_objects.load(ctx, sc)
     answer = _yaml(folder, "answer.yaml", None)
     sc.answer = answer if isinstance(answer, dict) else None
     return sc

@@ -16,6 +16,7 @@ _POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-
 
 Namespace = Annotated[str, Field(description="Kubernetes namespace, e.g. 'payments'", min_length=1, max_length=63)]
 PodName = Annotated[str, Field(description="Pod name exactly as list_pods returns it", min_length=1, max_length=253)]
+PAGE = 200  # pods per page by default: every unhealthy pod of most namespaces fits in the first
 StatusFilter = Literal[
     "unhealthy", "Running", "Pending", "CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff",
     "ErrImagePull", "Completed", "Evicted", "Terminating", "ContainerCreating", "NotReady",
@@ -34,16 +35,6 @@ def check_pod_name(name: str) -> str:
 class ClusterTools:
     def __init__(self, rt: Runtime):
         self.rt = rt
-
-    async def _pod_rows(self, namespace: str) -> list[dict[str, Any]]:
-        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
-        try:
-            usage = await self.rt.run(self.rt.cluster.pod_usage, namespace)
-        except Exception:  # metrics are a nicety; pods without them are still pods
-            usage = {}
-        rows = [kube.pod_row(p, usage.get(p["metadata"]["name"])) for p in pods]
-        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"]))
-        return rows
 
     async def _existing_pod(self, namespace: str, pod_name: str) -> dict[str, Any]:
         self.rt.check_namespace(namespace)
@@ -65,36 +56,82 @@ class ClusterTools:
             StatusFilter | None,
             Field(description="Only pods with this status; 'unhealthy' = anything not Running and fully ready"),
         ] = None,
+        label_selector: Annotated[
+            str | None,
+            Field(description="kubectl label selector, e.g. 'app=checkout', 'app in (cart,checkout),tier!=db', '!canary'", max_length=500),
+        ] = None,
+        node: Annotated[str | None, Field(description="Only pods scheduled on this node (see list_nodes)", max_length=253)] = None,
+        offset: Annotated[int, Field(description="Skip this many pods of the sorted list (paging: use page.next_offset)", ge=0, le=1_000_000)] = 0,
+        limit: Annotated[int, Field(description="Pods to return in this page (1-1000)", ge=1, le=1000)] = PAGE,
     ) -> dict[str, Any]:
         """List the pods of a namespace like `kubectl get pods -o wide`: status (derived as kubectl does:
         CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending, Evicted...), ready count, restarts, age,
         node, last termination reason and exit code, and cpu/memory when known. Unhealthy pods come
-        first. Use it to find which pods of a service are failing; then describe_pod and get_pod_logs
-        on the worst one."""
+        first. The result leads with counts for the whole namespace (`by_status`, `unhealthy`) and, when
+        more pods match than one page holds, `healthy_summary` counts the healthy ones by app and node and
+        `page.next_offset` says how to fetch the rest. Use it to find which pods of a service are failing;
+        then describe_pod and get_pod_logs on the worst one."""
         self.rt.check_namespace(namespace)
-        rows = await self._pod_rows(namespace)
+        try:
+            reqs = kube.parse_selector(label_selector) if label_selector else None
+        except kube.SelectorError as exc:
+            raise ToolFailure(str(exc), hint="e.g. app=checkout, app in (cart,checkout), tier!=db, !canary") from None
+        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        if reqs is not None:
+            pods = [p for p in pods if kube.labels_match((p.get("metadata") or {}).get("labels"), reqs)]
+        if node is not None:
+            pods = [p for p in pods if (p.get("spec") or {}).get("nodeName") == node]
+        try:
+            usage = await self.rt.run(self.rt.cluster.pod_usage, namespace)
+        except Exception:  # metrics are a nicety; pods without them are still pods
+            usage = {}
+        rows = [kube.pod_row(p, usage.get(p["metadata"]["name"])) for p in pods]
+        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"]))
         summary: dict[str, int] = {}
         for r in rows:
             summary[r["status"]] = summary.get(r["status"], 0) + 1
         if status_filter == "unhealthy":
-            shown = [r for r in rows if not r["healthy"]]
+            matched = [r for r in rows if not r["healthy"]]
         elif status_filter == "NotReady":
-            shown = [r for r in rows if not r["healthy"] and r["status"] == "Running"]
+            matched = [r for r in rows if not r["healthy"] and r["status"] == "Running"]
         elif status_filter:
-            shown = [
+            matched = [
                 r for r in rows
                 if r["status"] == status_filter or (r.get("last_termination") or {}).get("reason") == status_filter
             ]
         else:
-            shown = rows
-        return {
+            matched = rows
+        shown = matched[offset:offset + limit]
+        out: dict[str, Any] = {
             "namespace": namespace,
             "status_filter": status_filter,
-            "pods": shown,
             "total": len(rows),
             "unhealthy": sum(1 for r in rows if not r["healthy"]),
             "by_status": summary,
         }
+        if label_selector is not None:
+            out["label_selector"] = label_selector
+        if node is not None:
+            out["node"] = node
+        out["matched"] = len(matched)
+        out["pods"] = shown
+        rest = len(matched) - offset - len(shown)
+        if offset or rest > 0:
+            page: dict[str, Any] = {"offset": offset, "limit": limit, "returned": len(shown), "remaining": max(0, rest)}
+            if rest > 0:
+                page["next_offset"] = offset + len(shown)
+                page["how_to_get_more"] = (f"{rest} more pods: call list_pods again with offset={offset + len(shown)}"
+                                           " (or narrow with status_filter, label_selector or node)")
+            out["page"] = page
+            left_out = [r for r in matched[:offset] + matched[offset + limit:] if r["healthy"]]
+            if left_out:
+                by_app: dict[str, int] = {}
+                by_node: dict[str, int] = {}
+                for r in left_out:
+                    by_app[str(r.get("app"))] = by_app.get(str(r.get("app")), 0) + 1
+                    by_node[str(r.get("node"))] = by_node.get(str(r.get("node")), 0) + 1
+                out["healthy_summary"] = {"healthy_not_in_this_page": len(left_out), "by_app": by_app, "by_node": by_node}
+        return out
 
     @tool("Get pod logs")
     async def get_pod_logs(

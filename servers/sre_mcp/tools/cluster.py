@@ -1,0 +1,245 @@
+"""Cluster tools beyond pods: workloads and rollout history, nodes, Services and their
+endpoints, volumes, ConfigMaps/Secrets, autoscalers, and any object as YAML.
+
+Each reads API-shaped objects from the cluster backend (fixture or real) and turns
+them into rows and findings with `backends/kube.py`, so both answer alike.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field
+
+from sre_mcp.backends import kube
+from sre_mcp.backends.kinds import KINDS, WORKLOAD_KINDS, by_name
+from sre_mcp.errors import ToolFailure
+from sre_mcp.runtime import Runtime
+from sre_mcp.tools import tool
+from sre_mcp.tools.k8s import Namespace, check_pod_name
+
+ObjectName = Annotated[str, Field(description="Object name exactly as a list tool returns it", min_length=1, max_length=253)]
+WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
+
+
+def _b64_len(value: Any) -> int | str:
+    try:
+        return len(base64.b64decode(value or "", validate=False))
+    except (ValueError, TypeError):
+        return "?"
+
+
+def _name(meta_obj: dict[str, Any]) -> str:
+    return (meta_obj.get("metadata") or {}).get("name") or ""
+
+
+class ClusterObjectTools:
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+
+    async def _list(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        return await self.rt.run(self.rt.cluster.list_objects, kind, namespace)
+
+    async def _read(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return await self.rt.run(self.rt.cluster.read_object, kind, namespace, name)
+
+    async def _missing(self, kind: str, namespace: str, name: str) -> ToolFailure:
+        names = sorted(_name(o) for o in await self._list(kind, namespace))
+        return ToolFailure(
+            f"{kind} {name!r} not found in namespace {namespace!r}",
+            hint=(f"{kind}s that exist: " + ", ".join(names[:50])) if names else f"the namespace has no {kind}s",
+        )
+
+    @tool("List workloads")
+    async def list_workloads(
+        self,
+        namespace: Namespace,
+        kind: Annotated[WorkloadKind | None, Field(description="Only this kind; all five when omitted")] = None,
+    ) -> dict[str, Any]:
+        """Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of a namespace with desired/ready/updated
+        replicas and rollout state: `stalled` when the Deployment's Progressing condition says
+        ProgressDeadlineExceeded, `rolling out`, `degraded`, `complete`; Jobs as running/succeeded/failed
+        (with the reason, e.g. BackoffLimitExceeded); CronJobs with schedule, last schedule and whether the
+        last run failed. Unhealthy workloads first, each with `problems` in words. Use it to see what is
+        rolling out or stuck; then get_rollout_history on a Deployment to see what changed."""
+        self.rt.check_namespace(namespace)
+        kinds = [kind] if kind else list(WORKLOAD_KINDS)
+        objs: dict[str, list[dict[str, Any]]] = {}
+        for k in kinds:
+            objs[k] = await self._list(k, namespace)
+        jobs = objs.get("Job")
+        if "CronJob" in kinds and jobs is None:
+            jobs = await self._list("Job", namespace)
+        rows = [kube.workload_row(o, jobs=jobs if k == "CronJob" else None) for k in kinds for o in objs[k]]
+        rows.sort(key=lambda r: (r["healthy"], r["kind"], r["name"]))
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["kind"]] = counts.get(r["kind"], 0) + 1
+        return {"namespace": namespace, "kind": kind, "workloads": rows, "total": len(rows), "by_kind": counts,
+                "unhealthy": sum(1 for r in rows if not r["healthy"])}
+
+    @tool("Get rollout history")
+    async def get_rollout_history(self, namespace: Namespace, name: ObjectName) -> dict[str, Any]:
+        """A Deployment's revisions (like `kubectl rollout history`), oldest first, each with what it runs
+        (images, env, resources, probes, ConfigMaps and Secrets referenced by name) and the diff from the
+        revision before: `change_kind` is `image`, `config-only` (env, ConfigMap/Secret references or a
+        config checksum changed while images stayed the same), `resources`, `probes` or `none`. Use it when a
+        problem started after a rollout, especially to spot a config-only revision that a list of image
+        versions would hide."""
+        self.rt.check_namespace(namespace)
+        dep = await self._read("Deployment", namespace, name)
+        if dep is None:
+            raise await self._missing("Deployment", namespace, name)
+        revisions = kube.rollout_history(dep, await self._list("ReplicaSet", namespace))
+        current = next((r["revision"] for r in revisions if r["current"]), None)
+        return {
+            "namespace": namespace, "deployment": name, "current_revision": current,
+            "revisions": revisions, "total": len(revisions),
+            "config_only_revisions": [r["revision"] for r in revisions if (r.get("diff") or {}).get("change_kind") == "config-only"],
+            "note": None if revisions else "no ReplicaSets with a revision: history was pruned (revisionHistoryLimit) or never kept",
+        }
+
+    @tool("List nodes")
+    async def list_nodes(self) -> dict[str, Any]:
+        """The cluster's nodes like `kubectl get nodes` plus `describe node`: Ready/NotReady, MemoryPressure,
+        DiskPressure, PIDPressure, cordoned (SchedulingDisabled), taints, allocatable cpu/memory/pods against
+        what the pods on it request, and pods per node. Pods are counted in the namespaces this server may
+        read (`counted_namespaces`). Troubled nodes first, each with `problems`. Use it when pods are
+        Pending, Evicted or all failing on one node."""
+        nodes = await self._list("Node", None)
+        by_node: dict[str, list[dict[str, Any]]] = {}
+        for ns in self.rt.allowed_namespaces:
+            for p in await self.rt.run(self.rt.cluster.list_pods, ns):
+                node = (p.get("spec") or {}).get("nodeName")
+                if node:
+                    by_node.setdefault(node, []).append(p)
+        rows = [kube.node_row(n, by_node.get(_name(n), [])) for n in nodes]
+        rows.sort(key=lambda r: (r["healthy"], r["name"]))
+        return {"nodes": rows, "total": len(rows), "not_ready": sum(1 for r in rows if not r["ready"]),
+                "with_pressure": sum(1 for r in rows if r["pressure"]), "cordoned": sum(1 for r in rows if r["cordoned"]),
+                "counted_namespaces": list(self.rt.allowed_namespaces)}
+
+    @tool("Get service endpoints")
+    async def get_service_endpoints(
+        self,
+        namespace: Namespace,
+        service: Annotated[str | None, Field(description="Kubernetes Service name; all Services of the namespace when omitted", max_length=63)] = None,
+    ) -> dict[str, Any]:
+        """Kubernetes Services with type, selector, ports, ready and not-ready endpoints (pod, IP, node) and
+        findings: no pod matches the selector (with the label values pods actually carry, to spot a typo or
+        a relabelled rollout), all endpoints not ready (pods failing readiness), LoadBalancer pending (no
+        external address). Use it when callers get connection refused / 503 / no healthy upstream."""
+        self.rt.check_namespace(namespace)
+        if service is not None:
+            check_pod_name(service)
+            svc = await self._read("Service", namespace, service)
+            if svc is None:
+                raise await self._missing("Service", namespace, service)
+            services = [svc]
+        else:
+            services = await self._list("Service", namespace)
+        endpoints = {_name(e): e for e in await self._list("Endpoints", namespace)}
+        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        views = [kube.service_view(s, endpoints.get(_name(s)), pods) for s in services]
+        views.sort(key=lambda v: (v["healthy"], v["name"]))
+        return {"namespace": namespace, "services": views, "total": len(views),
+                "with_findings": sum(1 for v in views if not v["healthy"])}
+
+    @tool("List volumes")
+    async def list_volumes(self, namespace: Namespace) -> dict[str, Any]:
+        """PersistentVolumeClaims of a namespace like `kubectl get pvc`: phase (Bound/Pending/Lost), capacity,
+        storage class, bound volume, access modes, the pods that mount each, and usage (used, % full) where
+        the kubelet's summary API reports it (mounted volumes only). Problems first: claims not Bound,
+        volumes 85% full or more. Use it for a database or queue on a StatefulSet that stopped writing."""
+        self.rt.check_namespace(namespace)
+        claims = await self._list("PersistentVolumeClaim", namespace)
+        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        try:
+            usage = await self.rt.run(self.rt.cluster.volume_usage, namespace)
+            usage_note = None
+        except Exception as exc:  # usage is a nicety: claims without it are still claims
+            usage, usage_note = {}, f"volume usage unavailable: {str(exc)[:200]}"
+        mounts: dict[str, list[str]] = {}
+        for p in pods:
+            for v in (p.get("spec") or {}).get("volumes") or []:
+                claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+                if claim:
+                    mounts.setdefault(claim, []).append(_name(p))
+        rows = [kube.pvc_row(c, usage.get(_name(c)), sorted(mounts.get(_name(c), []))) for c in claims]
+        rows.sort(key=lambda r: (r["healthy"], -(r["used_pct"] or 0), r["name"]))
+        out = {"namespace": namespace, "volumes": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])}
+        if usage_note:
+            out["note"] = usage_note
+        return out
+
+    @tool("Get ConfigMap")
+    async def get_configmap(self, namespace: Namespace, name: ObjectName) -> dict[str, Any]:
+        """A ConfigMap's keys and values (each value capped at 4096 characters, cuts marked), and which
+        workloads reference it. Given a Secret's name it returns the Secret's key names only: values of
+        Secrets are never returned. Use it after get_rollout_history shows a config-only change."""
+        self.rt.check_namespace(namespace)
+        check_pod_name(name)
+        obj = await self._read("ConfigMap", namespace, name)
+        if obj is not None:
+            view = kube.configmap_view(obj)
+        else:
+            secret = await self._read("Secret", namespace, name)
+            if secret is None:
+                raise await self._missing("ConfigMap", namespace, name)
+            view = kube.secret_view(secret)
+        users = []
+        for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
+            for w in await self._list(k, namespace):
+                refs = kube.template_summary(((w.get("spec") or {}).get("jobTemplate") or {}).get("spec", {}).get("template")
+                                             if k == "CronJob" else (w.get("spec") or {}).get("template") or {})
+                if name in refs["configmaps"] or name in refs["secrets"]:
+                    users.append(f"{k}/{_name(w)}")
+        view["used_by"] = users
+        return view
+
+    @tool("List HPAs")
+    async def list_hpas(self, namespace: Namespace) -> dict[str, Any]:
+        """HorizontalPodAutoscalers of a namespace: target workload, current/desired/min/max replicas, each
+        metric's current value against its target (e.g. cpu 95% / 70%), and problems: pinned at maxReplicas
+        (it cannot add capacity), scaling inactive (metrics unavailable). Use it when latency rises with
+        load or replicas do not grow."""
+        self.rt.check_namespace(namespace)
+        rows = [kube.hpa_row(h) for h in await self._list("HorizontalPodAutoscaler", namespace)]
+        rows.sort(key=lambda r: (r["healthy"], r["name"]))
+        return {"namespace": namespace, "hpas": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])}
+
+    @tool("Get object YAML")
+    async def get_object(
+        self,
+        kind: Annotated[str, Field(description="Kind or kubectl short name: pod, deploy, sts, ds, job, cronjob, node, svc, ep, pvc, cm, secret, hpa, rs", min_length=2, max_length=40)],
+        name: ObjectName,
+        namespace: Annotated[str | None, Field(description="Namespace; omit for nodes", max_length=63)] = None,
+    ) -> dict[str, Any]:
+        """Any one object as `kubectl get -o yaml` shows it (managedFields left out; a Secret's values
+        replaced by their sizes). Use it for a detail no other tool shows: tolerations, affinity, volume
+        mounts, annotations."""
+        k = by_name(kind)
+        if k is None:
+            raise ToolFailure(f"unknown kind {kind!r}", hint="kinds: " + ", ".join(sorted(KINDS)))
+        if k.namespaced:
+            if not namespace:
+                raise ToolFailure(f"{k.kind} is namespaced: give a namespace", hint="allowed namespaces: " + ", ".join(self.rt.allowed_namespaces))
+            self.rt.check_namespace(namespace)
+        else:
+            namespace = None
+        check_pod_name(name)
+        obj = await self._read(k.kind, namespace, name)
+        if obj is None:
+            if namespace is None:
+                names = sorted(_name(o) for o in await self._list(k.kind, None))
+                raise ToolFailure(f"{k.kind} {name!r} not found", hint=(f"{k.kind}s: " + ", ".join(names[:50])) if names else None)
+            raise await self._missing(k.kind, namespace, name)
+        (obj.get("metadata") or {}).pop("managedFields", None)
+        if k.kind == "Secret":
+            obj["data"] = {key: f"<{_b64_len(v)} bytes, not shown>" for key, v in (obj.get("data") or {}).items()}
+            obj.pop("stringData", None)
+            # kubectl apply keeps the whole manifest, values included, in this annotation.
+            ((obj.get("metadata") or {}).get("annotations") or {}).pop("kubectl.kubernetes.io/last-applied-configuration", None)
+        return {"kind": k.kind, "namespace": namespace, "name": name, "yaml": yaml.safe_dump(obj, sort_keys=False), "object": obj}
