@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from sre_console.host import McpHost, builtin_server
+from sre_console.host import McpHost, build_host
 from sre_console.host.config import ServerSpec
 from sre_console.investigate import Investigation
 from sre_console.investigate.events import ToolCallFinished, ToolCallStarted, Usage
@@ -43,7 +43,7 @@ def bench_cli(runs: int, extra: list[str]) -> list[float]:
 
 
 async def bench_overhead(runs: int) -> tuple[list[float], int, float]:
-    host = McpHost([builtin_server(["--scenario", "payments-incident", "--no-rag"])])
+    host = build_host(["--scenario", "payments-incident", "--no-rag"])
     await host.start()
     overheads: list[float] = []
     totals = []

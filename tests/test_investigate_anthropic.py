@@ -174,11 +174,15 @@ def test_denied_write_changes_nothing(env):
 
 
 def test_approved_write_acts_once_and_always_skips_the_question(env):
-    loop, host = env
-    answers = ["always"]
+    from sre_console.approval import ALWAYS_INVESTIGATION, ApprovalMemory, approver
 
-    async def approve(tool, args, preview):
+    loop, host = env
+    answers = [ALWAYS_INVESTIGATION]
+
+    async def ask(request):
         return answers.pop(0)
+
+    approve = approver(ApprovalMemory(), ask, source="test", investigation="one", host=host)
 
     calls = [("scale_deployment", {"namespace": "payments", "deployment_name": "payment-gateway", "replicas": 6})]
     calls2 = [("scale_deployment", {"namespace": "payments", "deployment_name": "payment-gateway", "replicas": 7})]

@@ -68,17 +68,3 @@ async def test_theme_switch_persists_and_keymap_remaps(tmp_path, monkeypatch):
         dict((t, cb) for t, _, cb in app.palette_commands())["Theme: sre-light"]()
         await pilot.pause(0.1)
         assert app.theme == "sre-light"
-
-
-async def test_approval_modal_answers(tmp_path):
-    app = make_app()
-    answers = []
-    async with app.run_test(size=SIZE) as pilot:
-        async def ask():
-            answers.append(await app.ask_approval("restart_deployment", {"namespace": "payments", "name": "payment-gateway"}))
-            answers.append(await app.ask_approval("restart_deployment", {}))
-        app.run_worker(ask())
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ApprovalScreen", what="approval modal")
-        await pilot.press("a")
-        await wait_until(pilot, lambda: len(answers) == 2, what="answers")
-        assert answers == ["always", "yes"]  # "always" skips the next question for that tool

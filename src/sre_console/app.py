@@ -21,7 +21,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
-from sre_console.host.config import BUILTIN, ConfigError, audit_log_for, builtin_server, load_servers
+from sre_console.approval import NO, ApprovalMemory, ApprovalRequest
+from sre_console.host.build import build_host
+from sre_console.host.config import BUILTIN, ConfigError
 from sre_console.host.host import HostEvent, McpHost
 from sre_console.screens.approval import ApprovalScreen
 from sre_console.screens.main import MainScreen
@@ -77,7 +79,7 @@ class SREConsoleApp(App[int]):
         self.namespaces: list[str] = [self.namespace]
         self.refresh_interval = self.settings.refresh_interval if refresh_interval is None else refresh_interval
         self.auto_paused = False
-        self.always_approved: set[str] = set()
+        self.approvals = ApprovalMemory()  # the session's one "always" memory (per investigation inside)
         self.chat_factory = chat_factory
         self._down: set[str] = set()
         self._persist_theme = False
@@ -214,14 +216,12 @@ class SREConsoleApp(App[int]):
             self.settings.save_theme(theme.name)
 
     # approval ---------------------------------------------------------------------
-    async def ask_approval(self, tool: str, arguments: dict[str, Any], description: str = "", destructive: bool = True) -> str:
-        """Ask the human about a write call; returns "yes", "always" or "no". Call from a worker."""
-        if tool in self.always_approved:
-            return "yes"
-        answer = await self.push_screen_wait(ApprovalScreen(tool, arguments, description, destructive))
-        if answer == "always":
-            self.always_approved.add(tool)
-        return answer or "no"
+    async def ask_approval(self, request: ApprovalRequest) -> str:
+        """The plain ask callback of approval.decide: the modal's answer. Call from a worker."""
+        info = self.host.tool(request.tool)
+        destructive = info.destructive if info is not None else True
+        answer = await self.push_screen_wait(ApprovalScreen(request, destructive))
+        return answer or NO
 
 
 def run_app(
@@ -242,15 +242,13 @@ def run_app(
     if demo and not scenario_of(server_args):
         server_args = [*server_args, "--scenario", "payments-incident"]
     try:
-        extra = load_servers(servers_config or settings.servers)
+        build_host(server_args, servers_config=servers_config or settings.servers)  # the servers file is read now
     except ConfigError as exc:
         print(f"sre-console: {exc}", file=os.sys.stderr)
         return 2
+
     def make_host() -> McpHost:
-        host = McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args))
-        if prespawned is not None and prespawned.spec.args == host.servers[BUILTIN].spec.args:
-            host.servers[BUILTIN].prespawned = prespawned
-        return host
+        return build_host(server_args, servers_config=servers_config or settings.servers, prespawned=prespawned)
 
     app = SREConsoleApp(
         host_factory=make_host,

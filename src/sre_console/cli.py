@@ -214,11 +214,16 @@ def _run_headless(cmd: str, ns: argparse.Namespace) -> int:
 
 
 async def _list(cmd: str, ns: argparse.Namespace) -> int:
-    from sre_console.host import McpHost, builtin_server, load_servers
+    from sre_console.host import build_host
+    from sre_console.host.config import ConfigError
 
     if not ns.scenario and not ns.kubeconfig and not ns.in_cluster:
         ns.demo = True
-    host = McpHost([builtin_server(server_args(ns)), *load_servers(ns.servers)])
+    try:
+        host = build_host(server_args(ns), servers_config=ns.servers)
+    except ConfigError as exc:
+        print(f"sre-console: {exc}", file=sys.stderr)
+        return 2
     await host.start()
     try:
         if cmd == "tools":

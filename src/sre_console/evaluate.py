@@ -82,7 +82,7 @@ async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iteratio
                        server_args: list[str] | None = None) -> ScenarioResult:
     """`server_args`: the user's server options (e.g. --audit-log, --role); the scenario is ours to choose."""
     from sre_console.headless import investigate, make_model
-    from sre_console.host import McpHost, builtin_server
+    from sre_console.host import build_host
 
     result = ScenarioResult(name, answer.get("difficulty"))
     extra = list(server_args or [])
@@ -90,7 +90,7 @@ async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iteratio
         extra += ["--audit-log", str(Path(tempfile.mkdtemp(prefix="sre-eval-")) / "audit.jsonl")]
     if "--no-rag" not in extra:
         extra.append("--no-rag")
-    host = McpHost([builtin_server(["--scenario", str(folder), *extra])])
+    host = build_host(["--scenario", str(folder), *extra])
     await host.start()
     try:
         start = answer.get("start") or {}

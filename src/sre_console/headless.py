@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from sre_console.approval import NO, YES, ApprovalRequest, approver
 from sre_console.investigate import Investigation, InvestigationResult, LoopConfig
 from sre_console.investigate.events import Approval, Error, Event, Notice, Retry, ToolCallFinished, ToolCallStarted
 from sre_console.investigate.report import render_markdown
@@ -77,12 +78,16 @@ async def investigate(host: Any, model: Any, prompt_name: str | None, prompt_arg
     """Run one investigation on a started host (used by the CLI, `eval` and benchmarks)."""
     err = progress
 
-    async def approve(tool: str, args: dict[str, Any], preview: Any) -> bool:
+    async def ask(request: ApprovalRequest) -> str:
+        # No human at a headless run: --yes answers "yes, once" for each write; otherwise "no".
         if err is not None:
-            print(f"  approval needed for {tool}: {json.dumps(preview, default=str)[:300]}", file=err)
+            print(f"  approval needed for {request.tool}: {json.dumps(request.preview, default=str)[:300]}", file=err)
             if not approve_all:
                 print("  denied: headless runs approve write actions only with --yes", file=err)
-        return approve_all
+        return YES if approve_all else NO
+
+    source = "headless run with --yes" if approve_all else "headless run"
+    approve = approver(None, ask, source=source, investigation=None, host=host)
 
     config = LoopConfig(max_steps=max_steps) if max_steps else LoopConfig()
     inv = Investigation(host, model, approve=approve, config=config, on_event=_Progress(err) if err else None)
@@ -105,12 +110,12 @@ async def run_investigation(
     err: TextIO | None = None,
 ) -> int:
     """Start the servers, run one investigation, print the report. Returns the exit code."""
-    from sre_console.host import McpHost, audit_log_for, builtin_server, load_servers
+    from sre_console.host import build_host
     from sre_console.host.config import ConfigError
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        extra = load_servers(Path(servers_config)) if servers_config else []
+        host = build_host(server_args, servers_config=servers_config)
     except ConfigError as exc:
         print(f"sre-console: {exc}", file=err)
         return 2
@@ -119,7 +124,6 @@ async def run_investigation(
     except Exception as exc:  # e.g. the anthropic SDK refusing its configuration
         print(f"sre-console: cannot use Claude: {exc}. Use --offline for the offline investigator.", file=err)
         return 2
-    host = McpHost([builtin_server(server_args), *extra], audit_log=audit_log_for(server_args))
     await host.start()
     try:
         down = {n: c for n, c in host.servers.items() if c.state != "ready"}

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-_FROM_CONFIG = {"BUILTIN", "ConfigError", "ServerSpec", "audit_log_for", "builtin_server", "load_servers"}
+_FROM_CONFIG = {"BUILTIN", "ConfigError", "ServerSpec", "builtin_server", "load_servers"}
+_FROM_BUILD = {"build_host"}
 _FROM_HOST = {"CallResult", "HostEvent", "McpHost", "PromptInfo", "ServerDown", "ToolInfo"}
 
-__all__ = sorted(_FROM_CONFIG | _FROM_HOST)
+__all__ = sorted(_FROM_CONFIG | _FROM_HOST | _FROM_BUILD)
 
 
 def __getattr__(name: str) -> Any:
@@ -16,6 +17,10 @@ def __getattr__(name: str) -> Any:
         from sre_console.host import config
 
         return getattr(config, name)
+    if name in _FROM_BUILD:
+        from sre_console.host import build
+
+        return getattr(build, name)
     if name in _FROM_HOST:
         from sre_console.host import host
 

@@ -88,14 +88,3 @@ def load_servers(path: Path | None) -> list[ServerSpec]:
             )
         )
     return out
-
-
-def audit_log_for(server_args: list[str]) -> Path:
-    """Where our server writes its audit log, so the host can add approval lines to it."""
-    if "--audit-log" in server_args:
-        i = server_args.index("--audit-log")
-        if i + 1 < len(server_args):
-            return Path(server_args[i + 1]).expanduser()
-    from sre_mcp.config import state_dir
-
-    return state_dir() / "audit.jsonl"

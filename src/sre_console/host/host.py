@@ -245,10 +245,9 @@ def _describe(exc: BaseException) -> str:
 
 
 class McpHost:
-    def __init__(self, specs: list[ServerSpec], audit_log: "os.PathLike[str] | str | None" = None):
-        # Approvals are the host's to record: a denied write never reaches the server,
-        # so the host appends it to the same audit log the server writes.
-        self.audit_log = audit_log
+    def __init__(self, specs: list[ServerSpec]):
+        # Approval decisions are recorded by the server's own audit writer: they ride on
+        # the confirmed call as `_meta["sre/audit_note"]` (see sre_console.approval).
         self.servers: dict[str, ServerConnection] = {s.name: ServerConnection(s, self) for s in specs}
         self._listeners: list[Callable[[HostEvent], None]] = []
         self._tools: dict[str, ToolInfo] = {}
@@ -381,23 +380,6 @@ class McpHost:
         self.last_latency_ms = call.latency_ms
         self.history.append(call)
         self._emit(HostEvent("call_finished", call.server, call=call))
-
-    def record_approval(self, tool: str, arguments: dict[str, Any], approved: bool, by: str | None = None) -> None:
-        """One audit line for a human's decision on a write call (approved or denied)."""
-        if self.audit_log is None:
-            return
-        from datetime import datetime, timezone
-
-        args = {k: ("<token>" if k == "confirmation_token" else v) for k, v in (arguments or {}).items()}
-        line = json.dumps(
-            {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": "approval", "tool": tool,
-             "arguments": args, "decision": "approved" if approved else "denied",
-             "by": by or os.environ.get("USER") or "unknown", "source": "sre-console"},
-            default=str, ensure_ascii=True,
-        )
-        # O_APPEND line writes from two processes (host and server) do not interleave.
-        with open(self.audit_log, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
 
     # prompts and resources ----------------------------------------------------
     async def list_prompts(self) -> list[PromptInfo]:

@@ -184,7 +184,7 @@ class Investigation:
         self.tool_calls: list[ToolCallRecord] = []
         self.transcript: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
-        self.always_approved: set[str] = set()
+        self._approval_meta: dict[str, Any] | None = None
         self._seen: dict[str, ToolCallRecord] = {}
         self._summaries: dict[str, str] = {}
         self._task: asyncio.Task | None = None
@@ -418,30 +418,22 @@ class Investigation:
             rec.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             return
         final_args = {**args, "confirmation_token": token} if token else args
-        call = await self.host.call_tool(info.name, final_args, timeout=self.config.tool_timeout)
+        call = await self.host.call_tool(info.name, final_args, timeout=self.config.tool_timeout, meta=self._approval_meta)
         rec.ok, rec.result, rec.error = call.ok, call.payload(), call.error
         rec.latency_ms = round((time.perf_counter() - started) * 1000, 2)
 
     async def _ask(self, tool: str, args: dict[str, Any], preview: Any) -> bool:
-        if tool in self.always_approved:
-            decision, how = True, "always"
-        elif self.approve is None:
+        # The approver (sre_console.approval) owns the "always" memory and the audit note;
+        # the note rides on the confirmed call so the server's audit records the decision.
+        self._approval_meta = None
+        if self.approve is None:
             decision, how = False, "no approver"
         else:
             await self.emit(Approval(tool, args, preview, None))
             answer = await self.approve(tool, args, preview)
-            if answer == "always":
-                self.always_approved.add(tool)
-            decision = answer in (True, "yes", "always")
-            how = str(answer)
+            decision = bool(answer.approved) if hasattr(answer, "approved") else answer in (True, "yes", "always")
+            how = str(getattr(answer, "how", answer))
+            self._approval_meta = getattr(answer, "meta", None)
         self._record("approval", tool=tool, arguments=args, preview=preview, approved=decision, answer=how)
         await self.emit(Approval(tool, args, preview, decision))
-        audit = getattr(self.host, "record_approval", None)
-        if callable(audit):  # the host routes it to the audit log
-            try:
-                out = audit(tool, args, decision)
-                if inspect.isawaitable(out):
-                    await out
-            except Exception:
-                log.exception("recording the approval failed")
         return decision

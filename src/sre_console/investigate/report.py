@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("DECISION", "OVERALL", "ROOT CAUSE", "EVIDENCE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE", "FOLLOW-UP")
+from sre_console.server_facts import REPORT_SECTIONS as SECTIONS  # one list of section names
+
 # A heading the way models write them: "ROOT CAUSE:", "## Root cause", "**ROOT CAUSE**:", "1. ROOT CAUSE -".
 _HEADING = re.compile(
     r"^\s*(?:#{1,6}\s*)?(?:\d+[.)]\s*)?(?:\*\*|__)?\s*(" + "|".join(re.escape(s) for s in SECTIONS)

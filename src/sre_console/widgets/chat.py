@@ -28,6 +28,7 @@ from sre_console.investigate.events import (
 )
 from sre_console.investigate.offline import parse_steps
 from sre_console.actions import bindings
+from sre_console.approval import approver
 from sre_console.investigate.report import export_incident, incident_markdown, render_markdown
 from sre_console.widgets.trace import ToolCallTrace
 
@@ -145,6 +146,8 @@ class ChatPane(Vertical):
         self._checklist: Checklist | None = None
         self._calls, self._usage, self._started = 0, None, time.monotonic()
         self._offline = False
+        self._number = 0  # investigations started in this pane
+        self._shown = ""
         self._report_text: Static | None = None  # the streamed text the rendered report replaces
 
     def compose(self):
@@ -194,7 +197,8 @@ class ChatPane(Vertical):
 
     def start(self, prompt_name: str | None, args: dict[str, Any], free_text: str | None, shown: str | None = None) -> None:
         """Start an investigation (also used by the palette and the guided flow)."""
-        self._say(f"› {shown or prompt_name or free_text}", "user")
+        self._shown = shown or prompt_name or free_text or ""
+        self._say(f"› {self._shown}", "user")
         self.last_result = None
         self._calls, self._usage, self._started = 0, None, time.monotonic()
         self._run(prompt_name, args, free_text)
@@ -214,25 +218,27 @@ class ChatPane(Vertical):
 
     @work(exclusive=True, group="chat", exit_on_error=False)
     async def _run(self, prompt_name: str | None, args: dict[str, Any], free_text: str | None) -> None:
-        inv = Investigation(self.app.host, self._model(), approve=self._approve, on_event=self._on_event)
+        self._number += 1
+        scope = f"chat-{id(self)}-{self._number}"
+        source = (f"the model, in chat investigation #{self._number} ({self._shown}); it acts on tool results, "
+                  "which may carry text written by anyone")
+        memory = getattr(self.app, "approvals", None)
+        ask = getattr(self.app, "ask_approval", None)
+        approve = approver(memory, ask, source=source, investigation=scope, host=self.app.host)
+        inv = Investigation(self.app.host, self._model(), approve=approve, on_event=self._on_event)
         self.investigation = inv
         self.refresh_bindings()
         try:
             result = await inv.run(prompt_name, args, free_text)
         finally:
             self.refresh_bindings()
+        if memory is not None:
+            memory.forget(scope)  # an "always" ends with its investigation
         self.last_result = result
         self.results.append(result)
         self.refresh_bindings()
         if result.status == "done":
             self._show_report(result)
-
-    async def _approve(self, tool: str, args: dict[str, Any], preview: Any) -> Any:
-        ask = getattr(self.app, "ask_approval", None)
-        if ask is None:
-            return False
-        # The preview (what changes, from → to) is what the human decides on.
-        return await ask(tool, {"arguments": args, "preview": preview}, "The model asks to run this; it changes production.", True)
 
     def action_cancel(self) -> None:
         if self.running and self.investigation is not None:
