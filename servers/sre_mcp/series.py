@@ -45,16 +45,23 @@ class Piecewise:
                     span = (t1 - t0).total_seconds()
                     base = v1 if span <= 0 else v0 + (v1 - v0) * (ts - t0).total_seconds() / span
                     break
-        if not self.jitter or (pts[-1][0] - ts).total_seconds() < 90:
+        before_end = (pts[-1][0] - ts).total_seconds()
+        if not self.jitter or before_end < 90:
             return base  # the latest values are exact, so "now" matches the scenario's stated figure
-        digest = hashlib.blake2b(f"{self.seed}@{int(ts.timestamp())}".encode(), digest_size=8).digest()
+        # Seeded by the offset from the last point, so a sample the same distance before the
+        # scenario's "now" gets the same noise on every run (stable pictures, stable tests).
+        digest = hashlib.blake2b(f"{self.seed}@{round(before_end)}".encode(), digest_size=8).digest()
         u = int.from_bytes(digest, "big") / 2**64 * 2 - 1  # uniform in [-1, 1)
         return max(0.0, base * (1 + self.jitter * u))
 
-    def sample(self, start: datetime, end: datetime, step_s: float) -> list[Point]:
-        """Values on a grid aligned to multiples of step (as Prometheus aligns range queries)."""
+    def sample(self, start: datetime, end: datetime, step_s: float, anchor: datetime | None = None) -> list[Point]:
+        """Values on a grid of `step` from `start` (as Prometheus evaluates a range query), or,
+        with `anchor`, on the grid through the anchor (a scenario's load time: the same offsets
+        before "now" whenever the query runs)."""
         step = max(1.0, float(step_s))
-        t = math.ceil(start.timestamp() / step) * step
+        t = start.timestamp()
+        if anchor is not None:
+            t = anchor.timestamp() + math.ceil((t - anchor.timestamp()) / step - 1e-9) * step
         out = []
         while t <= end.timestamp() + 1e-9:
             out.append((t, self.value_at(datetime.fromtimestamp(t, timezone.utc))))

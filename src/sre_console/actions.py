@@ -73,6 +73,9 @@ ACTIONS: list[Action] = [
     Action("runbooks", "runbooks", "Runbooks", "r", palette="Runbooks: browse and search",
            detail="the runbook list; / to search", verbs=("runbook", "rb", "runbooks"), usage="[QUERY]", tab="runbooks",
            show=True, group="Runbooks"),
+    Action("metrics", "metrics", "Metrics", "m", palette="Metrics: plot the highlighted service",
+           detail="error rate, p99, rps, CPU, memory over 3h, onset marked", verbs=("metrics", "me"), usage="[SERVICE]",
+           tab="metrics", group="Health"),
     Action("chat", "chat", "Chat", "c", palette="Chat: open", detail="the investigation chat", verbs=("chat",), tab="chat",
            group="Chat"),
     # logs -----------------------------------------------------------------------------
@@ -125,7 +128,8 @@ assert len(BY_ID) == len(ACTIONS), "action ids are unique"
 VERBS: dict[str, Action] = {verb: a for a in ACTIONS for verb in a.verbs}
 assert len(VERBS) == sum(len(a.verbs) for a in ACTIONS), "a `:` verb names one action"
 TABS: dict[str, Action] = {a.tab: a for a in ACTIONS if a.tab}
-TAB_LABELS = {"logs": "Logs", "describe": "Describe", "events": "Events", "runbooks": "Runbooks", "chat": "Chat"}
+TAB_LABELS = {"logs": "Logs", "describe": "Describe", "events": "Events", "runbooks": "Runbooks", "metrics": "Metrics",
+              "chat": "Chat"}
 
 
 def keys_of(action: Action, keymap: Mapping[str, str] | None = None) -> list[str]:

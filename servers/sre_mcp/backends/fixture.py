@@ -136,7 +136,8 @@ class FixtureMetrics:
 
     def service_series(self, service: str, start: datetime, end: datetime, step_s: float) -> dict[str, list[Point]]:
         """Every series the scenario gives the service, sampled on the query grid."""
-        return {metric: s.sample(start, end, step_s) for metric, s in (self.scenario.series.get(service) or {}).items()}
+        anchor = self.scenario.loaded_at
+        return {metric: s.sample(start, end, step_s, anchor) for metric, s in (self.scenario.series.get(service) or {}).items()}
 
     # The PromQL the fixture understands (documented in scenarios/README.md) -------------
     def _templates(self) -> dict[str, tuple[str, str]]:
@@ -182,13 +183,13 @@ class FixtureMetrics:
         at = at or now_utc()
         return {"resultType": "vector", "result": [
             {"metric": labels, "value": [at.timestamp(), _num(series.value_at(at))]}
-            for labels, series in self._select(promql) if series.points[0][0] <= at
+            for labels, series in self._select(promql)
         ]}
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_s: float) -> dict[str, Any]:
         result = []
         for labels, series in self._select(promql):
-            values = [[t, _num(v)] for t, v in series.sample(max(start, series.points[0][0]), end, step_s)]
+            values = [[t, _num(v)] for t, v in series.sample(start, end, step_s, self.scenario.loaded_at)]
             if values:
                 result.append({"metric": labels, "values": values})
         return {"resultType": "matrix", "result": result}

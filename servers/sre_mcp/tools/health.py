@@ -92,7 +92,7 @@ class HealthTools:
             if (p["metadata"].get("labels") or {}).get("app") in (svc.name, svc.deployment)
         ]
 
-    async def health(self, service_name: str) -> dict[str, Any]:
+    async def health(self, service_name: str, history: bool = False) -> dict[str, Any]:
         svc = self.rt.service(service_name)
         metrics = alerts = None
         notes: list[str] = []
@@ -101,13 +101,18 @@ class HealthTools:
             alerts = await self.rt.run(self.rt.metrics.alerts, svc.name)
         except BackendError as exc:
             notes.append(f"metrics unavailable: {exc}")
-        trend, onset = {}, None
+        trend, onset, history_out = {}, None, None
         series_fn = getattr(self.rt.metrics, "service_series", None)
         if series_fn is not None and metrics is not None:
             now = now_utc()
             try:
                 series = await self.rt.run(series_fn, svc.name, now - timedelta(seconds=TREND_WINDOW_S), now, TREND_STEP_S)
                 trend, onset = trends(series, now)
+                if history:
+                    history_out = {
+                        metric: {"start": points[0][0], "step_s": TREND_STEP_S, "values": [round(v, 6) for _, v in points]}
+                        for metric, points in series.items() if points
+                    }
             except BackendError as exc:
                 notes.append(f"metric history unavailable: {exc}")
         deployment = None
@@ -137,12 +142,15 @@ class HealthTools:
                 {k: p.get(k) for k in ("name", "status", "ready", "restarts", "node", "last_termination")} for p in bad
             ]},
             "notes": notes,
+            **({"history": history_out or {}} if history else {}),
         }
 
     @tool("Check service health")
     async def check_service_health(
         self,
         service_name: Annotated[str, Field(description="Service name, e.g. 'payment-gateway' (see list_services)", min_length=1, max_length=63)],
+        history: Annotated[bool, Field(description="Also return the raw series behind `trends` (for plotting; "
+                                                   "the summaries in `trends` are what you need)")] = False,
     ) -> dict[str, Any]:
         """One service's health at a glance: a verdict (healthy / degraded / critical / unknown) with the
         reasons, error rate, p99 latency, request rate, firing alerts (info-severity ones are listed
@@ -150,4 +158,4 @@ class HealthTools:
         last termination reason). Where metric history exists, `trends` summarizes the last 3 hours
         per metric ("rose from 0.2% to 15.3% at 14:02 UTC") and `onset` is when error rate or p99
         first rose: compare it with deploys and the first errors. Start every investigation here."""
-        return await self.health(service_name)
+        return await self.health(service_name, history)

@@ -27,6 +27,7 @@ from sre_console.widgets.describe import DescribePane
 from sre_console.widgets.events import EventsPane
 from sre_console.widgets.health import HealthPane
 from sre_console.widgets.logs import LogsPane
+from sre_console.widgets.metrics import MetricsPane
 from sre_console.widgets.pane import Pane
 from sre_console.widgets.pods import PodsPane
 from sre_console.widgets.runbooks import RunbooksPane
@@ -39,7 +40,7 @@ log = logging.getLogger("sre_console.main")
 TAB_ID = {name: f"tab-{name}" for name in A.TAB_LABELS}
 # The widget a tab's key lands on: reading keys (arrows, enter) work at once.
 TAB_FOCUS = {"logs": "#log-view", "describe": "#describe-scroll", "events": "#events-table", "runbooks": "#runbooks-list",
-             "chat": "#chat-input"}
+             "metrics": "#metrics-scroll", "chat": "#chat-input"}
 
 
 class MainScreen(Screen[None]):
@@ -70,6 +71,8 @@ class MainScreen(Screen[None]):
                 yield EventsPane(namespace=self.namespace, id="events")
             with TabPane(self.tab_title("runbooks"), id=TAB_ID["runbooks"]):
                 yield RunbooksPane(id="runbooks")
+            with TabPane(self.tab_title("metrics"), id=TAB_ID["metrics"]):
+                yield MetricsPane(id="metrics")
             with TabPane(self.tab_title("chat"), id=TAB_ID["chat"]):
                 with Vertical(id="chat-pane"):
                     yield self._chat_widget()
@@ -170,6 +173,10 @@ class MainScreen(Screen[None]):
         # through the list cancels stale calls instead of queueing them.
         self.logs.show_pod(event.namespace, event.pod)
         self.describe.show_pod(event.namespace, event.pod)
+
+    @on(HealthPane.ServiceHighlighted)
+    def _service_highlighted(self, event: HealthPane.ServiceHighlighted) -> None:
+        self.query_one("#metrics", MetricsPane).show_row(event.row)
 
     @on(HealthPane.ServiceChosen)
     def _service_chosen(self, event: HealthPane.ServiceChosen) -> None:
@@ -314,6 +321,17 @@ class MainScreen(Screen[None]):
         self.open_tab("runbooks")
         if query:
             self.runbooks.search(" ".join(query))
+
+    def action_metrics(self, service: str | None = None) -> None:
+        """The metrics tab: the highlighted service, or the one named (`:metrics payment-gateway`)."""
+        pane = self.query_one("#metrics", MetricsPane)
+        row = next((r for r in self.health.rows if r.get("service") == service), None) if service else self.health.highlighted_row()
+        if service and row is None:
+            known = ", ".join(sorted(str(r.get("service")) for r in self.health.rows))
+            pane.message.show(f"no service {service!r} in the health pane (services: {known})", error=True)
+        elif row is not None:
+            pane.show_row(row)
+        self.open_tab("metrics")
 
     def action_chat(self) -> None:
         self.open_tab("chat")

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from sre_console.themes import palette
+from sre_console.widgets.metrics import SPARK_WIDTH, last_hour, spark, top_of
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
 RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
@@ -19,7 +20,9 @@ RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
 async def health_rows(host: Any, services: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """check_service_health for every service at once; worst first (status, then error rate).
     A failed check is a row with status "unknown" and the error, not a missing service."""
-    results = await asyncio.gather(*(host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
+    # history=true: the raw series for the sparklines and the metrics tab (no extra calls for those).
+    results = await asyncio.gather(*(host.call_tool("check_service_health", {"service_name": s["name"], "history": True})
+                                     for s in services))
     rows = []
     for svc, res in zip(services, results):
         if res.ok and isinstance(res.payload(), dict):
@@ -40,6 +43,13 @@ class HealthPane(Pane):
             super().__init__()
             self.service, self.namespace = service, namespace
 
+    class ServiceHighlighted(Message):
+        """The cursor is on a service (its whole health row, history included): the metrics tab follows."""
+
+        def __init__(self, row: dict[str, Any]):
+            super().__init__()
+            self.row = row
+
     def __init__(self, **kw):
         super().__init__(**kw)
         self.rows: list[dict] = []
@@ -48,7 +58,7 @@ class HealthPane(Pane):
         yield PaneMessage()
         table = DataTable(id="health-table", cursor_type="row", zebra_stripes=False)
         # Status first: at any width the verdict is whole; the pane is as wide as its rows.
-        table.add_columns("status", "service", "err%", "p99", "rps", "ready", "alerts")
+        table.add_columns("status", "service", "err%", "err 1h", "p99", "p99 1h", "rps", "ready", "alerts")
         yield table
         yield Static(id="health-detail")
 
@@ -63,6 +73,9 @@ class HealthPane(Pane):
         self.rows = await health_rows(self.app.host, services)
         self.message.hide()
         self._render_rows()
+        row = self.highlighted_row()
+        if row is not None:  # fresh numbers for the metrics tab too
+            self.post_message(self.ServiceHighlighted(row))
         bad = sum(1 for r in self.rows if r.get("status") not in ("ok", "healthy"))
         self.set_subtitle(f"{len(self.rows)} services · {bad} need attention")
 
@@ -84,7 +97,9 @@ class HealthPane(Pane):
                 Text(f"● {status}", style=colour),
                 Text(r.get("service", "?"), style=f"bold {colour}" if status != "ok" else ""),
                 Text("—" if err is None else f"{err * 100:.1f}", style=colour if (err or 0) >= 0.05 else ""),
+                self._spark(r, "error_rate", colours),
                 "—" if p99 is None else f"{p99:g}ms",
+                self._spark(r, "p99_ms", colours),
                 "—" if r.get("rps") is None else f"{r['rps']:g}",
                 dep.get("ready", "—"),
                 Text(str(len(alerts)) if alerts else "—",
@@ -94,6 +109,16 @@ class HealthPane(Pane):
         if self.rows:
             table.move_cursor(row=min(selected, len(self.rows) - 1))
         self._show_detail()
+
+    @staticmethod
+    def _spark(row: dict, metric: str, colours: dict[str, str]) -> Text:
+        """The last hour as a sparkline, red when the server found a rise in it."""
+        values = last_hour(row.get("history"), metric)
+        if not values:
+            return Text("")
+        change = ((row.get("trends") or {}).get(metric) or {}).get("change") or {}
+        style = colours["health-critical"] if change.get("direction") == "rose" else colours["log-debug"]
+        return Text(spark(values, SPARK_WIDTH, top_of(metric, values)), style=style)
 
     def _show_detail(self) -> None:
         """The highlighted service's verdict reasons and firing alerts (the table has no room for them)."""
@@ -122,6 +147,13 @@ class HealthPane(Pane):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
+        row = self.highlighted_row()
+        if row is not None:
+            self.post_message(self.ServiceHighlighted(row))
+
+    def highlighted_row(self) -> dict[str, Any] | None:
+        table = self.query_one(DataTable)
+        return self.rows[table.cursor_row] if self.rows and 0 <= table.cursor_row < len(self.rows) else None
 
     def selected_service(self) -> str | None:
         """The service under the cursor (the guided investigation preselects it)."""
