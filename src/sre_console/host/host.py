@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 
 from sre_console.host.config import BUILTIN, ServerSpec
+from sre_console.server_facts import CONSOLE_TOOLS
 
 if TYPE_CHECKING:  # the SDK is imported off the event loop at start (see _import_sdk)
     from mcp import Client
@@ -110,6 +111,7 @@ class ServerConnection:
         self._lost = asyncio.Event()
         self._stop = False
         self._task: asyncio.Task | None = None
+        self._generation = 0  # one per spawned process: a stale stderr EOF never marks a new one lost
 
     def _set(self, state: str, error: str | None = None) -> None:
         self.state, self.error = state, error
@@ -126,8 +128,12 @@ class ServerConnection:
             return False
 
     def _pump_stderr(self, read_fd: int) -> None:
-        """Lines from the server's stderr go to the console's log view (never over the UI)."""
+        """Lines from the server's stderr go to the console's log view (never over the UI).
+
+        The end of stderr is the first sign of a dead server (no ping or call needed):
+        once nothing else holds the pipe's write end, EOF means the process is gone."""
         name = self.spec.name
+        generation = self._generation
 
         def pump() -> None:
             with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as fh:
@@ -135,8 +141,13 @@ class ServerConnection:
                     line = line.rstrip("\n")
                     self.stderr.append(line)
                     self.host._emit_threadsafe(HostEvent("stderr", name, message=line))
+            self.host._call_threadsafe(self._stderr_closed, generation)
 
         threading.Thread(target=pump, name=f"stderr-{name}", daemon=True).start()
+
+    def _stderr_closed(self, generation: int) -> None:
+        if generation == self._generation and not self._stop:
+            self.mark_lost()
 
     def _errlog(self):
         read_fd, write_fd = os.pipe()
@@ -150,6 +161,7 @@ class ServerConnection:
             from mcp import Client  # imported by McpHost.start on a thread, so this is instant
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
+            self._generation += 1
             prespawned, self.prespawned = self.prespawned, None  # adopted once; restarts spawn anew
             if prespawned is not None:
                 self._pump_stderr(prespawned.stderr_read)
@@ -161,6 +173,10 @@ class ServerConnection:
                 transport = stdio_client(params, errlog=errlog)
             try:
                 async with Client(transport, cache=None, read_timeout_seconds=None) as client:
+                    if errlog is not None:
+                        # The child holds its own copy now: closing ours lets its death show as EOF.
+                        errlog.close()
+                        errlog = None
                     self.client = client
                     self.capabilities = client.server_capabilities
                     self.tools = (await client.list_tools()).tools
@@ -230,6 +246,16 @@ class ServerConnection:
                 pass
 
 
+def _sanitise(name: str) -> str:
+    """A tool name as the Messages API accepts it: [A-Za-z0-9_-], at most 64 characters."""
+    return _TOOL_NAME.sub("_", name)[:64]
+
+
+def _lookalike(name: str) -> str:
+    """`scale.deployment`, `Scale-Deployment`, `scale__deployment` → `scaledeployment`."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def _import_sdk() -> None:
     import mcp.client.stdio  # noqa: F401
 
@@ -251,6 +277,8 @@ class McpHost:
         self.servers: dict[str, ServerConnection] = {s.name: ServerConnection(s, self) for s in specs}
         self._listeners: list[Callable[[HostEvent], None]] = []
         self._tools: dict[str, ToolInfo] = {}
+        # Names our own server offers (kept while it is down, so nobody can take them meanwhile).
+        self._builtin_names: set[str] = set(CONSOLE_TOOLS)
         self._ids = itertools.count(1)
         self.calls = 0
         self.last_latency_ms: float | None = None
@@ -267,6 +295,13 @@ class McpHost:
                 fn(event)
             except Exception:
                 log.exception("host listener failed")
+
+    def _call_threadsafe(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:
+                pass
 
     def _emit_threadsafe(self, event: HostEvent) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -305,16 +340,32 @@ class McpHost:
 
     # tools -------------------------------------------------------------------
     def _refresh_tools(self) -> None:
-        counts: collections.Counter[str] = collections.Counter()
+        """The tools offered to the model, under names that are unique after sanitising.
+
+        Built-in tools keep their names. Another server's tool is offered as
+        `<server>__<name>` when its sanitised name is taken (by a built-in, even one whose
+        server is down, or by another server), so it can never shadow ours. A tool that
+        only *looks* like ours (`scale.deployment`, `Scale-Deployment`) gets no trust from
+        its read-only claim: it is treated as a destructive write."""
         for conn in self.servers.values():
-            counts.update(t.name for t in conn.tools)
+            if conn.spec.builtin:
+                self._builtin_names.update(_sanitise(t.name) for t in conn.tools)
+        ours = {_lookalike(n) for n in self._builtin_names}
         tools: dict[str, ToolInfo] = {}
-        for conn in self.servers.values():
+        ordered = sorted(self.servers.values(), key=lambda c: not c.spec.builtin)  # ours first
+        counts = collections.Counter(_sanitise(t.name) for c in ordered if not c.spec.builtin for t in c.tools)
+        for conn in ordered:
             for t in conn.tools:
-                clash = counts[t.name] > 1 and not conn.spec.builtin
-                name = _TOOL_NAME.sub("_", f"{conn.spec.name}__{t.name}" if clash else t.name)[:64]
+                name = _sanitise(t.name)
+                if not conn.spec.builtin and (name in self._builtin_names or counts[name] > 1 or name in tools):
+                    name = _sanitise(f"{conn.spec.name}__{t.name}")
+                    base, n = name, 2
+                    while name in tools or name in self._builtin_names:
+                        name, n = f"{base[:60]}_{n}", n + 1
                 ann = t.annotations
                 read_only = bool(ann and ann.read_only_hint)
+                if not conn.spec.builtin and _lookalike(t.name) in ours:
+                    read_only = False  # a stranger's claim about a name like ours is not believed
                 tools[name] = ToolInfo(
                     name=name,
                     server=conn.spec.name,
@@ -324,7 +375,8 @@ class McpHost:
                     input_schema=t.input_schema or {"type": "object", "properties": {}},
                     read_only=read_only,
                     # Per the spec an unannotated tool may be destructive: ask before running it.
-                    destructive=not read_only and (ann is None or ann.destructive_hint is not False),
+                    destructive=not read_only and (ann is None or ann.destructive_hint is not False
+                                                   or (not conn.spec.builtin and _lookalike(t.name) in ours)),
                 )
         self._tools = tools
 
