@@ -68,6 +68,16 @@ class ServerConfig:
         """The cluster is a scenario when no real one is configured."""
         return not (self.kubeconfig or self.in_cluster)
 
+    @property
+    def logs_store(self) -> bool:
+        """A log store was named (`--logs-db`, `--clickhouse-url`): the log tools read it."""
+        return bool(self.logs_db or self.clickhouse_url)
+
+    @property
+    def logs_only(self) -> bool:
+        """A log store and nothing else: no demo cluster is made up beside real logs."""
+        return self.demo and self.logs_store and not self.scenario
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("backends")

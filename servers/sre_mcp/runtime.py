@@ -76,7 +76,7 @@ class Runtime:
     def __init__(self, config: ServerConfig):
         self.config = config
         self.scenario: Scenario | None = None
-        if config.demo or config.scenario:
+        if (config.demo and not config.logs_only) or config.scenario:
             self.scenario = load_scenario(config.scenario)
         self.cluster: ClusterBackend = self._make_cluster()
         self.metrics: MetricsBackend = self._make_metrics()
@@ -102,9 +102,12 @@ class Runtime:
                 # Below the call timeout, so the backend's own clearer message wins the race.
                 timeout=min(0.8 * self.config.call_timeout, 10.0),
             )
+        if self.scenario is None:
+            from sre_mcp.backends.nocluster import NoCluster
+
+            return NoCluster()
         from sre_mcp.backends.fixture import FixtureCluster
 
-        assert self.scenario is not None
         return FixtureCluster(self.scenario)
 
     def _make_metrics(self) -> MetricsBackend:
@@ -155,7 +158,9 @@ class Runtime:
         from sre_mcp.backends.clickhouse import ChdbLogs
 
         data_dir = self.config.logs_db or _process_logs_dir()
-        if self.scenario is None:
+        if self.scenario is None or self.config.logs_store:
+            # A named store is what the log tools read: imported logs, never mixed with a
+            # scenario's own (those load only into a private store when none is named).
             return ChdbLogs(data_dir)
         # A scenario gets its own database, reloaded with fresh relative times at
         # every start, beside whatever `logs-import` put in the default one. In the
@@ -220,6 +225,8 @@ class Runtime:
             return list(self.scenario.services)
         if self.config.services:
             return [Service(**s) for s in self.config.services]
+        if self.config.logs_only:
+            return [Service(name=n, namespace="", deployment="", team="unknown") for n in self.log_services()]
         if self._services_cache is None:
             found = []
             for ns in self.allowed_namespaces:
@@ -261,6 +268,21 @@ class Runtime:
                 hint="allowed namespaces: " + ", ".join(self.allowed_namespaces),
             )
         return namespace
+
+    LOG_SERVICES_TTL = 30.0
+
+    def log_services(self) -> list[str]:
+        """Services that have rows in the log store (cached briefly): searchable by the log
+        tools even when no cluster object carries their name. Blocking: call on a worker."""
+        cached = getattr(self, "_log_services", None)
+        if cached is not None and time.monotonic() - cached[0] < self.LOG_SERVICES_TTL:
+            return cached[1]
+        from sre_mcp.backends import logsql
+
+        rows = self.logs.query(f"SELECT DISTINCT service FROM {logsql.DB}.logs ORDER BY service LIMIT 10000", {})
+        names = [str(r["service"]) for r in rows if r.get("service")]
+        self._log_services = (time.monotonic(), names)
+        return names
 
     # running blocking backend work ------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any) -> T:

@@ -37,10 +37,28 @@ class LogTools:
     def __init__(self, rt: Runtime):
         self.rt = rt
 
-    def _service(self, service: str | None) -> str:
-        if service:
-            self.rt.service(service)  # unknown service → clear error listing the known ones
-        return service or ""
+    async def _service(self, service: str | None) -> str:
+        """A service the cluster knows, or one with rows in the log store; else a clear error."""
+        if not service:
+            return ""
+        try:
+            await self.rt.run(self.rt.service, service)  # a logs-only catalogue reads the store: off the loop
+            return service
+        except ToolFailure as unknown:
+            if not unknown.message.startswith("unknown service"):
+                raise  # known, but outside the role's namespaces: never reached through the logs
+            in_logs = await self.rt.run(self.rt.log_services)
+            if service in in_logs:
+                return service
+            from difflib import get_close_matches
+
+            cluster = sorted(s.name for s in await self.rt.run(self.rt.services))
+            logs_only = sorted(set(in_logs) - set(cluster))
+            near = get_close_matches(service, cluster + logs_only, n=3, cutoff=0.6)
+            hint = (f"did you mean {', '.join(near)}? " if near else "") + "known services: " + ", ".join(cluster[:60])
+            if logs_only:
+                hint += "; in the logs only: " + ", ".join(logs_only[:60])
+            raise ToolFailure(unknown.message, hint=hint) from None
 
     @tool("Search logs")
     async def search_logs(
@@ -57,7 +75,7 @@ class LogTools:
         Trace ids found here feed trace_transaction."""
         params = {
             "range_s": _range(time_range),
-            "service": self._service(service),
+            "service": await self._service(service),
             "level": level or "",
             "keyword": keyword or "",
             "limit": limit,
@@ -102,7 +120,7 @@ class LogTools:
     ) -> dict[str, Any]:
         """Slow database queries, slowest first: service, database, duration, rows examined and the
         SQL text. Use it when latency is high or a job may be scanning far too much data."""
-        params = {"service": self._service(service), "min_duration_ms": float(min_duration_ms), "limit": limit, **self.rt.log_scope()}
+        params = {"service": await self._service(service), "min_duration_ms": float(min_duration_ms), "limit": limit, **self.rt.log_scope()}
         rows = _iso(await self.rt.run(self.rt.logs.query, logsql.SLOW_QUERIES, params))
         for r in rows:
             r["duration_ms"] = float(r["duration_ms"])
