@@ -174,11 +174,12 @@ def test_fault_server_killed_mid_write_leaves_an_intent_line(tmp_path):
 
 async def test_write_answered_after_the_deadline_is_outcome_unknown_with_current_state(tmp_path):
     with FakeKubeAPI(_cluster(tmp_path)) as api:
-        api.patch_delay = 8.0  # the API applies the change and answers 8 s later
+        api.patch_delay = 20.0  # the API applies the change and answers long after the call's deadline
         kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, namespace="payments")
         server, rt = build_server(ServerConfig(kubeconfig=kc, audit_log=tmp_path / "a.jsonl", rag=False,
-                                               allow_writes=True, call_timeout=3))
+                                               allow_writes=True, call_timeout=6))
         async with Client(server) as c:
+            await _call(c, "list_deployments", {"namespace": "payments"})  # the client library is imported
             err, prev, text = await _call(c, "scale_deployment", SCALE)
             assert not err, text
             err, out, text = await _call(c, "scale_deployment", {**SCALE, "confirmation_token": prev["confirmation_token"]})
@@ -302,7 +303,7 @@ async def test_viewer_exclusion_holds_for_service_keyed_tools_logs_and_the_meta_
         err, out, text = await _call(c, "investigate_service", {"service_name": "payment-gateway"})
         assert not err, text
     admin, art = build_server(ServerConfig(scenario=SCEN, audit_log=tmp_path / "b.jsonl", rag=False, role="admin"))
-    art._logs = rt._logs
+    art._logs_proxy = rt._logs_proxy
     async with Client(admin) as c:
         err, out, text = await _call(c, "trace_transaction", {"trace_id": "tx-abc123"})
         assert "coredns" in out["services"]
@@ -316,3 +317,93 @@ def test_unknown_tool_names_share_one_rate_limit_bucket():
         policy.check(f"invented_{i}", {})
     policy.check("list_pods", {})
     assert len(policy._buckets) == 2
+
+
+# --- no stalled server: log store start off the loop, retried; per-backend gates ----------
+
+def test_failed_log_store_start_is_retried_after_a_back_off():
+    import threading as th
+
+    from sre_mcp.backends.base import BackendError
+    from sre_mcp.runtime import Lazy
+
+    now = [0.0]
+    attempts = []
+
+    def build():
+        attempts.append(now[0])
+        if len(attempts) == 1:
+            raise ConnectionError("ClickHouse refused the connection")
+        return "store"
+
+    lazy = Lazy("log store", build, clock=lambda: now[0])
+    with pytest.raises(BackendError, match="refused"):
+        lazy.get(timeout=10)
+    with pytest.raises(BackendError, match="unavailable"):  # within the back-off: not rebuilt yet
+        lazy.get(timeout=10)
+    assert len(attempts) == 1
+    now[0] = Lazy.RETRY_FIRST_S + 0.1
+    assert lazy.get(timeout=10) == "store" and len(attempts) == 2
+    assert not [t for t in th.enumerate() if t.name == "warm-log store"]
+
+
+async def test_hung_log_store_start_holds_only_the_log_call(tmp_path):
+    import threading as th
+
+    import anyio
+    from sre_mcp.runtime import Lazy, LazyProxy
+
+    server, rt = build_server(ServerConfig(scenario=SCEN, audit_log=tmp_path / "a.jsonl", rag=False, call_timeout=3))
+    release = th.Event()
+    rt._logs = Lazy("log store", lambda: release.wait(60) and None)  # a ClickHouse that never finishes connecting
+    rt._logs_proxy = LazyProxy(rt._logs, timeout=60)
+    order: list[str] = []
+    try:
+        async with Client(server) as c:
+            async def logs_call():
+                err, _, text = await _call(c, "search_logs", {"keyword": "x"})
+                order.append("search_logs " + ("timed out" if err and "timed out" in text else text[:80]))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(logs_call)
+                await anyio.sleep(0.2)
+                for _ in range(5):
+                    err, out, _ = await _call(c, "list_pods", {"namespace": "payments"})
+                    order.append("list_pods" if not err else "list_pods failed")
+                    await _call(c, "list_services", {})
+    finally:
+        release.set()
+    # Counting, not timing: every list_pods answered while the log call was still waiting,
+    # and the log call itself ended at its deadline.
+    assert order == ["list_pods"] * 5 + ["search_logs timed out"], order
+
+
+async def test_hung_prometheus_cannot_starve_other_tools(tmp_path):
+    import anyio
+
+    from tests.fake_k8s import HangingServer
+
+    hang = HangingServer()
+    server, rt = build_server(ServerConfig(scenario=SCEN, audit_log=tmp_path / "a.jsonl", rag=False, call_timeout=4,
+                                           prometheus_url=hang.url, rate_limits={"*": 10000}))
+    done: list[str] = []
+    try:
+        async with Client(server) as c:
+            async def health():
+                await _call(c, "check_service_health", {"service_name": "payment-gateway"})
+                done.append("health")
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(45):
+                    tg.start_soon(health)
+                await anyio.sleep(0.5)  # all 45 are waiting on Prometheus (until their 4 s deadline)
+                for _ in range(5):
+                    err, _, text = await _call(c, "list_pods", {"namespace": "payments"})
+                    assert not err, text
+                    done.append("list_pods")
+        gate = rt.gate(rt.metrics.service_metrics)
+    finally:
+        hang.close()
+    assert done[:5] == ["list_pods"] * 5, done[:8]
+    assert done.count("health") == 45
+    assert gate.peak <= gate.limit  # threads on the hung backend stayed bounded

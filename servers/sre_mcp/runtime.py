@@ -31,45 +31,126 @@ SHIPPED_RUNBOOKS = Path(__file__).resolve().parent / "runbooks"
 
 
 class Lazy:
-    """A value built once on a background thread; users wait for it."""
+    """A value built on a background thread; users wait for it (off the event loop).
 
-    def __init__(self, name: str, build: Callable[[], Any]):
+    A failed build is not kept until restart: the next use after a back-off (1 s, doubling
+    to 60 s) builds again, so a log store that was down at start comes back by itself.
+    """
+
+    RETRY_FIRST_S = 1.0
+    RETRY_MAX_S = 60.0
+
+    def __init__(self, name: str, build: Callable[[], Any], clock: Callable[[], float] = time.monotonic):
         self.name = name
         self._build = build
+        self.clock = clock
         self._done = threading.Event()
         self._value: Any = None
         self._error: BaseException | None = None
-        self._started = False
+        self._started = False  # a build was ever asked for
+        self._running = False
+        self._failures = 0
+        self._retry_at = 0.0
         self._lock = threading.Lock()
 
     def start(self) -> "Lazy":
         with self._lock:
-            if self._started:
+            if self._running or (self._done.is_set() and self._error is None):
                 return self
-            self._started = True
+            if self._done.is_set():  # failed before: again only once the back-off has passed
+                if self.clock() < self._retry_at:
+                    return self
+                self._done.clear()
+            self._started = self._running = True
         threading.Thread(target=self._run, name=f"warm-{self.name}", daemon=True).start()
         return self
 
     def _run(self) -> None:
         try:
-            self._value = self._build()
+            value = self._build()
         except BaseException as exc:  # reported to every caller, never lost
             log.exception("%s failed to start", self.name)
-            self._error = exc
+            with self._lock:
+                self._error = exc
+                self._failures += 1
+                self._retry_at = self.clock() + min(self.RETRY_MAX_S, self.RETRY_FIRST_S * 2 ** (self._failures - 1))
+        else:
+            with self._lock:
+                self._value, self._error, self._failures = value, None, 0
         finally:
-            self._done.set()
+            with self._lock:
+                self._running = False
+                self._done.set()
 
     @property
     def ready(self) -> bool:
         return self._done.is_set() and self._error is None
 
     def get(self, timeout: float | None = None) -> Any:
+        """Blocks: call it from a worker thread (Runtime.run), never on the event loop."""
         self.start()
         if not self._done.wait(timeout):
             raise BackendError(f"{self.name} is still starting", hint="try again in a few seconds")
-        if self._error is not None:
-            raise BackendError(f"{self.name} is unavailable: {str(self._error)[:300]}")
+        with self._lock:
+            error, retry_in = self._error, self._retry_at - self.clock()
+        if error is not None:
+            raise BackendError(f"{self.name} is unavailable: {str(error)[:300]}",
+                               hint=f"the server tries again {'in %.0fs' % retry_in if retry_in > 0 else 'on the next call'}")
         return self._value
+
+
+class LazyProxy:
+    """Stands for a Lazy's value: reaching a method is free, calling it waits for the value.
+
+    So `rt.run(rt.logs.query, ...)` resolves the store in the worker thread, and a log
+    store that hangs while it starts holds that call only, not the event loop."""
+
+    def __init__(self, lazy: Lazy, timeout: float):
+        self._lazy = lazy
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(self._lazy.get(self._timeout), name)(*args, **kwargs)
+
+        call.__sre_gate__ = self  # type: ignore[attr-defined]  # one concurrency gate for the store
+        call.__name__ = name
+        return call
+
+
+class Gate:
+    """At most `limit` calls of one backend in worker threads, counting calls that were
+    abandoned at their deadline but are still running. A hung backend ties up its own
+    slots only; callers beyond them wait (until their own deadline) without holding the
+    shared thread pool, so every other backend keeps answering."""
+
+    def __init__(self, name: str, limit: int):
+        self.name = name
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+        self.busy = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    async def enter(self) -> None:
+        delay = 0.005
+        while not self._slots.acquire(blocking=False):
+            await anyio.sleep(delay)  # cancellable: the call's deadline still holds while waiting
+            delay = min(delay * 2, 0.05)
+        with self._lock:
+            self.busy += 1
+            self.peak = max(self.peak, self.busy)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.busy -= 1
+        self._slots.release()
+
+
+GATE_LIMIT = 8
 
 
 class Runtime:
@@ -82,6 +163,9 @@ class Runtime:
         self.metrics: MetricsBackend = self._make_metrics()
         self.deploys: DeployHistoryBackend = self._make_deploys()
         self._logs = Lazy("log store", self._make_logs)
+        self._logs_proxy = LazyProxy(self._logs, timeout=60)
+        self._gates: dict[int, tuple[Any, Gate]] = {}
+        self._gates_lock = threading.Lock()
         self.databases = self._make_databases()
         self.allowed_namespaces: list[str] = list(dict.fromkeys(self.cluster.default_namespaces() + list(config.namespaces)))
         self._services_cache: list[Service] | None = None
@@ -183,7 +267,8 @@ class Runtime:
 
     @property
     def logs(self) -> LogsBackend:
-        return self._logs.get(timeout=60)
+        """The log store; its methods wait for its start when called (in a worker thread)."""
+        return self._logs_proxy  # type: ignore[return-value]
 
     def start_background(self) -> None:
         """Warm what is slow without delaying `initialize` or a host's first calls.
@@ -285,10 +370,45 @@ class Runtime:
         return names
 
     # running blocking backend work ------------------------------------------
+    def gate(self, fn: Callable[..., Any]) -> Gate:
+        """The concurrency gate of the backend a callable belongs to (its bound object)."""
+        owner = getattr(fn, "__sre_gate__", None) or getattr(fn, "__self__", None)
+        if owner is None or owner is self:
+            owner = self  # plain functions and the runtime's own catalogue work share one gate
+        with self._gates_lock:
+            entry = self._gates.get(id(owner))
+            if entry is None:
+                name = "log store" if owner is self._logs_proxy else type(owner).__name__
+                entry = self._gates[id(owner)] = (owner, Gate(name, GATE_LIMIT * (2 if owner is self else 1)))
+            return entry[1]
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking backend work on a worker thread. A hung backend is abandoned
-        when the call's deadline passes, so the event loop (and every other tool) keeps going."""
-        return await anyio.to_thread.run_sync(lambda: fn(*args), abandon_on_cancel=True)
+        when the call's deadline passes, so the event loop (and every other tool) keeps going;
+        its gate keeps it from taking more than its share of threads meanwhile."""
+        gate = self.gate(fn)
+        await gate.enter()
+        claim = threading.Lock()
+        claimed: list[str] = []
+
+        def work() -> Any:
+            with claim:
+                if claimed:  # the caller gave up before this ever started
+                    return None
+                claimed.append("thread")
+            try:
+                return fn(*args)
+            finally:
+                gate.leave()  # in the thread: an abandoned call holds its slot until it really ends
+
+        try:
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except BaseException:
+            with claim:
+                if not claimed:  # cancelled before a worker took it: the slot is the caller's to give back
+                    claimed.append("caller")
+                    gate.leave()
+            raise
 
 
 class Runbooks:
