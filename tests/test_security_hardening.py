@@ -407,3 +407,67 @@ async def test_hung_prometheus_cannot_starve_other_tools(tmp_path):
     assert done[:5] == ["list_pods"] * 5, done[:8]
     assert done.count("health") == 45
     assert gate.peak <= gate.limit  # threads on the hung backend stayed bounded
+
+
+# --- logs-import: a bad timestamp is one bad line; --replace is atomic; write errors exit 1 ---
+
+def _import(db: Path, lines: list[dict], *flags: str, fsize: int | None = None) -> subprocess.CompletedProcess:
+    """logs-import in its own process (chdb binds a process to one store; the limit must not hit pytest)."""
+    src = db.parent / f"in-{len(list(db.parent.glob('in-*')))}.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+    def limit():
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, resource.RLIM_INFINITY))
+
+    return subprocess.run([sys.executable, "-m", "sre_mcp", "logs-import", "--logs-db", str(db), "--progress", "never", *flags, str(src)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit)
+
+
+def _counts(db: Path) -> dict[str, int]:
+    code = (f"from sre_mcp.backends.clickhouse import ChdbLogs\n"
+            f"s = ChdbLogs({str(db)!r})\n"
+            f"print(dict((r['source'], int(r['c'])) for r in s.query('SELECT source, count() AS c FROM sre.logs GROUP BY source', {{}})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    return eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - our own printed dict
+
+
+def _rows(n: int, tag: str = "x") -> list[dict]:
+    import hashlib
+
+    # Hashes in the text: rows that do not compress away, so a size limit is reached for real.
+    return [{"timestamp": f"2026-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z", "service": "svc", "level": "INFO",
+             "message": f"{tag} line {i} " + hashlib.sha256(f"{tag}{i}".encode()).hexdigest()} for i in range(n)]
+
+
+def test_epoch_nanoseconds_and_out_of_range_numbers_are_bad_lines_not_an_abort(tmp_path):
+    from sre_mcp.logs_import import BadRecord, parse_line
+
+    line = json.dumps({"timestamp": 1_700_000_000_123_456_789, "service": "s", "level": "INFO", "message": "m"})
+    assert parse_line(line, "t")["timestamp"] == "2023-11-14 22:13:20.123"  # OpenTelemetry's epoch nanoseconds
+    for bad in (1e20, -1e20, 10**30, "0001-01-01T00:00:00+01:00"):
+        with pytest.raises(BadRecord, match="outside|ISO"):
+            parse_line(json.dumps({"timestamp": bad, "service": "s", "level": "INFO", "message": "m"}), "t")
+    db = tmp_path / "db"
+    out = _import(db, _rows(99) + [{"timestamp": 1e20, "service": "s", "level": "INFO", "message": "m"}])
+    assert out.returncode == 0 and "imported 99 rows, rejected 1 lines" in out.stderr, out.stderr
+
+
+def test_replace_that_cannot_be_stored_deletes_nothing_and_exits_nonzero(tmp_path):
+    db = tmp_path / "db"
+    first = _import(db, _rows(1000, "old"), "--source", "S")
+    assert first.returncode == 0, first.stderr
+    # Under a per-file size limit the store cannot write 10,000 new rows.
+    failed = _import(db, _rows(10_000, "new"), "--source", "S", "--replace", fsize=100_000)
+    assert failed.returncode == 1, failed.stderr
+    assert "imported 10,000" not in failed.stderr and "nothing was imported" in failed.stderr
+    assert _counts(db) == {"S": 1000}
+    again = _import(db, _rows(10, "new"), "--source", "S", "--replace")
+    assert again.returncode == 0 and _counts(db) == {"S": 10}, again.stderr
+
+
+def test_write_error_without_replace_is_a_nonzero_exit(tmp_path):
+    db = tmp_path / "db"
+    out = _import(db, _rows(10_000), fsize=100_000)
+    assert out.returncode == 1 and "imported 10,000" not in out.stderr, out.stderr
+    assert _counts(db) == {}
