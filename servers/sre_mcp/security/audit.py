@@ -90,9 +90,14 @@ UNTRUSTED_FIELDS = ("tool", "arguments", "error", "client_assertion", "target", 
 def safe_record(record: dict[str, Any]) -> dict[str, Any]:
     """What may go on disk: tokens hashed (before redaction can hide their shape), then redacted."""
     rec = _bounded(record)
+    args = rec.get("arguments")
+    # The token's hash links preview and confirmation; a rule for `*_token` names must not mask it.
+    token = args.pop("confirmation_token", None) if isinstance(args, dict) else None
     outside = {k: rec[k] for k in UNTRUSTED_FIELDS if k in rec}
     if outside:
         rec.update(_redact_record(outside))
+    if token is not None and isinstance(rec.get("arguments"), dict):
+        rec["arguments"]["confirmation_token"] = token if isinstance(token, str) and token.startswith("tok:") else "tok:?"
     return rec
 
 
