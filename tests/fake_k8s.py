@@ -106,6 +106,15 @@ class FakeKubeAPI:
         # overloaded API server or a slow admission webhook does); `patched` is set on arrival.
         self.patch_delay = 0.0
         self.patched = threading.Event()
+        # Watches: every change made through put()/delete() gets the next resourceVersion and is
+        # kept, so a watch from version N replays what came after N; compact() forgets the past
+        # the way etcd compaction does, and a watch from before it gets 410 Gone.
+        self.rv = 1
+        self.changes: list[tuple[int, str, str | None, str, dict[str, Any]]] = []  # (rv, kind, ns, type, obj)
+        self.compacted = 0
+        self.changed = threading.Condition()
+        self.closing = False
+        self.watches = 0  # watch requests served, for assertions
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -119,6 +128,8 @@ class FakeKubeAPI:
                     return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                if query.get("watch") in ("true", "1"):
+                    return fake._serve_watch(self, url.path, query)
                 for name, pattern in ROUTES:
                     m = pattern.match(url.path)
                     if m:
@@ -146,6 +157,7 @@ class FakeKubeAPI:
                     _merge(dep, body)
                     answer = dep
                 fake.patched.set()
+                fake._record("Deployment", dep)  # watchers of deployments see the change
                 time.sleep(fake.patch_delay)
                 try:
                     self._json(200, answer)
@@ -174,15 +186,106 @@ class FakeKubeAPI:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    # changes and watches ------------------------------------------------------------
+    def put(self, kind: str, obj: dict[str, Any]) -> None:
+        """Add or replace an object (by namespace and name) as a controller would; watchers see it."""
+        objs = self._objects_of(kind) if kind in ("Pod", "Event", "Deployment", "ReplicaSet") else self.data.objects.setdefault(kind, [])
+        meta = obj["metadata"]
+        with self.changed:
+            self.rv += 1
+            meta["resourceVersion"] = str(self.rv)
+            for i, o in enumerate(objs):
+                if o["metadata"]["name"] == meta["name"] and o["metadata"].get("namespace") == meta.get("namespace"):
+                    objs[i] = obj
+                    kind_of_change = "MODIFIED"
+                    break
+            else:
+                objs.append(obj)
+                kind_of_change = "ADDED"
+            self.changes.append((self.rv, kind, meta.get("namespace"), kind_of_change, obj))
+            self.changed.notify_all()
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> None:
+        objs = self._objects_of(kind) if kind in ("Pod", "Event", "Deployment", "ReplicaSet") else self.data.objects.setdefault(kind, [])
+        with self.changed:
+            for i, o in enumerate(objs):
+                if o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace:
+                    self.rv += 1
+                    gone = objs.pop(i)
+                    gone["metadata"]["resourceVersion"] = str(self.rv)
+                    self.changes.append((self.rv, kind, namespace, "DELETED", gone))
+                    self.changed.notify_all()
+                    return
+        raise KeyError(f"{kind} {namespace}/{name}")
+
+    def _record(self, kind: str, obj: dict[str, Any]) -> None:
+        with self.changed:
+            self.rv += 1
+            obj["metadata"]["resourceVersion"] = str(self.rv)
+            self.changes.append((self.rv, kind, obj["metadata"].get("namespace"), "MODIFIED", obj))
+            self.changed.notify_all()
+
+    def compact(self) -> None:
+        """Forget the change history: watches from an older resourceVersion now get 410 Gone."""
+        with self.changed:
+            self.rv += 1
+            self.compacted = self.rv
+            self.changes.clear()
+            self.changed.notify_all()
+
+    def _serve_watch(self, handler: BaseHTTPRequestHandler, path: str, query: dict[str, str]) -> None:
+        """A watch as the API server streams it: chunked JSON lines {"type", "object"}, ending at
+        timeoutSeconds; an ERROR event with a 410 Status when the asked version is compacted away."""
+        from sre_mcp.backends.kinds import KINDS
+
+        m = ROUTES[-1][1].match(path)
+        kind = m and next((k for k in KINDS.values() if k.plural == m["plural"] and k.group_path == m["group"]), None)
+        if kind is None:
+            return reply(handler, 404, _status(404, "NotFound", "the server could not find the requested resource"))
+        ns = m["ns"]
+        pos = int(query.get("resourceVersion") or 0)
+        deadline = time.monotonic() + float(query.get("timeoutSeconds") or 1800)
+        self.watches += 1
+        handler.protocol_version = "HTTP/1.1"  # chunked transfer: the client reads events as they come
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+
+        def send(event: dict[str, Any]) -> None:
+            data = (json.dumps(event) + "\n").encode()
+            handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            handler.wfile.flush()
+
+        try:
+            while not self.closing and time.monotonic() < deadline:
+                with self.changed:
+                    if pos < self.compacted:
+                        send({"type": "ERROR", "object": _status(410, "Expired", f"too old resource version: {pos} ({self.compacted})")})
+                        break
+                    events = [c for c in self.changes if c[0] > pos and c[1] == kind.kind and (ns is None or c[2] == ns)]
+                    if not events:
+                        self.changed.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                        continue
+                for rv, _, _, etype, obj in events:
+                    send({"type": etype, "object": {k: v for k, v in obj.items()}})
+                    pos = rv
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client closed the watch
+            pass
+        handler.close_connection = True
+
     # handlers: (status code, JSON body or text) ---------------------------------
-    @staticmethod
-    def _list(kind: str, api_version: str, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    def _list(self, kind: str, api_version: str, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
         # Items of a real list carry no kind/apiVersion; the list does.
         stripped = [{k: v for k, v in i.items() if k not in ("kind", "apiVersion")} for i in items]
-        return 200, {"kind": f"{kind}List", "apiVersion": api_version, "metadata": {"resourceVersion": "1"}, "items": stripped}
+        return 200, {"kind": f"{kind}List", "apiVersion": api_version, "metadata": {"resourceVersion": str(self.rv)}, "items": stripped}
 
     @staticmethod
     def _in(ns: str, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -287,6 +390,33 @@ class FakeKubeAPI:
             for (pns, pod), u in self.data.usage.items() if pns == ns
         ]
         return 200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
+
+
+def bulk_pods(namespace: str, count: int, unhealthy_every: int = 50, nodes: int = 20) -> list[dict[str, Any]]:
+    """`count` API-shaped pods for scale tests: Running and ready, every `unhealthy_every`th in
+    CrashLoopBackOff (OOMKilled before), spread over `nodes` nodes and 25 apps."""
+    pods = []
+    for i in range(count):
+        app = f"svc-{i % 25:02d}"
+        bad = unhealthy_every and i % unhealthy_every == 0
+        state = ({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}} if bad
+                 else {"running": {"startedAt": "2026-01-01T00:00:00Z"}})
+        cs = {"name": "app", "image": f"acme/{app}:v1", "imageID": "", "ready": not bad, "started": not bad,
+              "restartCount": 12 if bad else 0, "state": state,
+              "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "startedAt": "2026-01-01T00:00:00Z",
+                                           "finishedAt": "2026-01-01T00:05:00Z"}} if bad else {}}
+        pods.append({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"{app}-{i:05d}", "namespace": namespace, "uid": f"uid-{namespace}-{i}", "resourceVersion": "1",
+                         "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"app": app, "pod-template-hash": "abc123"},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{app}-abc123", "controller": True}]},
+            "spec": {"nodeName": f"node-{i % nodes:02d}", "containers": [{"name": "app", "image": f"acme/{app}:v1",
+                     "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]},
+            "status": {"phase": "Running", "podIP": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}", "hostIP": "10.0.0.1",
+                       "startTime": "2026-01-01T00:00:00Z", "qosClass": "Burstable", "containerStatuses": [cs],
+                       "conditions": [{"type": "Ready", "status": "False" if bad else "True"}]},
+        })
+    return pods
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument, UserMessage
 from mcp.server.mcpserver.resources import FunctionResource
 
-from sre_mcp import __version__, prompts
+from sre_mcp import __version__, changes, prompts
 from sre_mcp.config import ServerConfig
 from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap
 from sre_mcp.runtime import Runtime
@@ -122,6 +122,8 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
     identity = {"server_user": _os_user(), **({"role": role.name} if role is not None else {})}
     mcp.middleware.append(AuditMiddleware(audit, on_call=rt.extra.get("on_call"), known_arguments=argument_names, identity=identity))
     mcp.middleware.append(GuardMiddleware(schema_for, config.call_timeout, policies, filters, argument_filter))
+    # Watch-cache changes reach clients as subscriptions/listen events (changes.py).
+    changes.register(mcp, rt)
 
     for spec in prompts.PROMPTS:
         mcp.add_prompt(

@@ -9,6 +9,7 @@ Nothing here writes to the cluster.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -84,13 +85,18 @@ def _sum_usage(containers: list[dict[str, Any]]) -> dict[str, str]:
 class KubernetesCluster:
     kind = "kubernetes"
 
-    def __init__(self, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float):
+    def __init__(self, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float, watch: bool = True):
         self.kubeconfig = Path(kubeconfig).expanduser() if kubeconfig else None
         self.context = context
         self.in_cluster = in_cluster
         self.timeout = float(timeout)
         self._api: Any = None
         self._lock = threading.Lock()
+        # Watch-based caches per (kind, namespace): list once, then watch (backends/watch.py).
+        self.watch = watch
+        self._caches: dict[tuple[str, str | None], Any] = {}
+        self._cache_lock = threading.Lock()
+        self.on_change: Callable[[str, str | None, int], None] | None = None  # set by the server to tell clients
         self.server = "in-cluster API server" if in_cluster else "the Kubernetes API server"
 
     # configuration ---------------------------------------------------------
@@ -200,15 +206,65 @@ class KubernetesCluster:
         except ApiException as exc:
             raise _api_error(exc, what) from None
 
-    def _items(self, what: str, api_name: str, method: str, namespace: str) -> list[dict[str, Any]]:
-        """A list call's items, each given the kind and apiVersion the list leaves out."""
-        body = self._json(f"{what} in namespace {namespace!r}", api_name, method, namespace)
-        kind = str(body.get("kind", "")).removesuffix("List")
-        return [{"apiVersion": body.get("apiVersion"), "kind": kind, **item} for item in body.get("items") or []]
+    def _cached(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        """The objects of a kind, from its watch cache when that is live; otherwise listed now
+        (with this call's own errors) and, from that list, a new cache starts watching."""
+        key = (kind, namespace)
+        cache = self._caches.get(key)
+        if cache is not None and cache.live:
+            return cache.items()
+        k = KINDS[kind]
+        if not k.namespaced:
+            what, method, args = k.plural, f"list_{k.snake}", ()
+        elif namespace is None:
+            what, method, args = f"{k.plural} in all namespaces", f"list_{k.snake}_for_all_namespaces", ()
+        else:
+            what, method, args = f"{k.plural} in namespace {namespace!r}", f"list_namespaced_{k.snake}", (namespace,)
+
+        def list_now() -> dict[str, Any]:
+            return self._json(what, k.client_api, method, *args)
+
+        listing = list_now()
+        if not self.watch:
+            return [{"apiVersion": k.api_version, "kind": kind, **item} for item in listing.get("items") or []]
+        from kubernetes import client
+
+        from sre_mcp.backends.watch import WatchCache
+
+        watch_fn = getattr(getattr(client, k.client_api)(self._client()), method)
+        fresh = WatchCache(kind, k.api_version, namespace, listing, list_now, watch_fn,
+                           on_change=self._changed, timeout=self.timeout)
+        with self._cache_lock:
+            old = self._caches.get(key)
+            if old is not None and old.live:  # another thread won the race: keep one watch
+                return old.items()
+            self._caches[key] = fresh
+        if old is not None:
+            old.stop()
+        fresh.start()
+        return fresh.items()
+
+    def _changed(self, kind: str, namespace: str | None, generation: int) -> None:
+        if self.on_change is not None:
+            self.on_change(kind, namespace, generation)
+
+    def generation(self, kind: str, namespace: str | None) -> int | None:
+        """The cache's change counter for (kind, namespace), None when nothing is cached live."""
+        cache = self._caches.get((kind, namespace))
+        return cache.generation if cache is not None and cache.live else None
+
+    def caches(self) -> list[dict[str, Any]]:
+        return [{"kind": c.kind, "namespace": c.namespace, "objects": len(c.items()), "generation": c.generation,
+                 "live": c.live, "relists": c.relists, "events": c.events, "error": c.error}
+                for c in list(self._caches.values())]
+
+    def close(self) -> None:
+        for c in list(self._caches.values()):
+            c.stop()
 
     # ClusterBackend ----------------------------------------------------------
     def list_pods(self, namespace: str) -> list[dict[str, Any]]:
-        return self._items("pods", "CoreV1Api", "list_namespaced_pod", namespace)
+        return self._cached("Pod", namespace)
 
     def read_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
@@ -238,13 +294,13 @@ class KubernetesCluster:
         return data.decode("utf-8", errors="replace")
 
     def list_events(self, namespace: str) -> list[dict[str, Any]]:
-        return self._items("events", "CoreV1Api", "list_namespaced_event", namespace)
+        return self._cached("Event", namespace)
 
     def list_deployments(self, namespace: str) -> list[dict[str, Any]]:
-        return self._items("deployments", "AppsV1Api", "list_namespaced_deployment", namespace)
+        return self._cached("Deployment", namespace)
 
     def list_replicasets(self, namespace: str) -> list[dict[str, Any]]:
-        return self._items("replicasets", "AppsV1Api", "list_namespaced_replica_set", namespace)
+        return self._cached("ReplicaSet", namespace)
 
     def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
         """From metrics-server (metrics.k8s.io); empty when it is not installed."""
@@ -263,17 +319,16 @@ class KubernetesCluster:
 
     # Every other kind, from the one table in kinds.py -----------------------------
     def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
-        k = KINDS[kind]
-        if not k.namespaced:
-            return self._items_of(f"{k.plural}", k.client_api, f"list_{k.snake}")
-        if namespace is None:
-            return self._items_of(f"{k.plural} in all namespaces", k.client_api, f"list_{k.snake}_for_all_namespaces")
-        return self._items_of(f"{k.plural} in namespace {namespace!r}", k.client_api, f"list_namespaced_{k.snake}", namespace)
+        return self._cached(kind, namespace if KINDS[kind].namespaced else None)
 
     def read_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
 
         k = KINDS[kind]
+        cache = self._caches.get((kind, namespace if k.namespaced else None))
+        if cache is not None and cache.live:
+            found = cache.get(name, namespace if k.namespaced else None)
+            return copy.deepcopy(found) if found is not None else None
         args = (name, namespace) if k.namespaced else (name,)
         method = f"read_namespaced_{k.snake}" if k.namespaced else f"read_{k.snake}"
         try:
@@ -283,11 +338,6 @@ class KubernetesCluster:
                 return None
             raise _api_error(exc, f"{kind} {namespace + '/' if namespace else ''}{name}") from None
         return {"apiVersion": k.api_version, "kind": kind, **obj}
-
-    def _items_of(self, what: str, api_name: str, method: str, *args: Any) -> list[dict[str, Any]]:
-        body = self._json(what, api_name, method, *args)
-        kind = str(body.get("kind", "")).removesuffix("List")
-        return [{"apiVersion": body.get("apiVersion"), "kind": kind, **item} for item in body.get("items") or []]
 
     def volume_usage(self, namespace: str) -> dict[str, dict[str, Any]]:
         """From the kubelet's summary API (nodes/<node>/proxy/stats/summary) of each node that

@@ -1,0 +1,159 @@
+"""A watch-based cache of one kind in one namespace (or cluster-wide for nodes).
+
+The first read lists the objects (the caller's own request, so its errors are the
+caller's errors); then a thread watches from the list's resourceVersion with the
+official client's `watch.Watch`, applying ADDED / MODIFIED / DELETED to the cached
+objects. A later read costs nothing against the API server, and a refresh costs
+what changed, not the cluster's size. When the API answers 410 Gone (the version
+was compacted away) the thread lists again and goes on watching from there; any
+other failure marks the cache not live, so the next read lists directly again and
+reports the error the way an uncached read would.
+
+Readers get the cached dicts themselves (no copy): the watch thread replaces an
+object, never edits it in place, so a reader's list stays consistent. Callers must
+not mutate what they get.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Callable
+
+log = logging.getLogger("sre_mcp")
+
+WATCH_SECONDS = 240  # one watch request's server-side timeout; then a new watch from the last version
+
+
+class WatchCache:
+    def __init__(self, kind: str, api_version: str, namespace: str | None, listing: dict[str, Any],
+                 list_fn: Callable[[], dict[str, Any]], watch_fn: Callable[..., Any],
+                 on_change: Callable[[str, str | None, int], None] | None = None, timeout: float = 10.0):
+        self.kind, self.api_version, self.namespace = kind, api_version, namespace
+        self._list_fn = list_fn
+        self._watch_fn = watch_fn  # the client's list_* function, handed to watch.Watch().stream
+        self._on_change = on_change
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._objects: dict[tuple[str | None, str], dict[str, Any]] = {}
+        self._snapshot: list[dict[str, Any]] | None = None
+        self.resource_version = ""
+        self.generation = 0  # bumps on every applied change; readers compare it to see "changed since"
+        self.relists = 0
+        self.events = 0
+        self.live = True
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._resp: Any = None
+        self._seed(listing)
+        self._thread = threading.Thread(target=self._run, name=f"watch-{kind}-{namespace or 'all'}", daemon=True)
+
+    def start(self) -> "WatchCache":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # The reader notices at its next event or when the watch request times out; closing the
+        # response from this thread would block on the reader's lock.
+        self._stop.set()
+
+    # reading --------------------------------------------------------------------------
+    def items(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = list(self._objects.values())  # the API's order, new objects last
+            return self._snapshot
+
+    def get(self, name: str, namespace: str | None) -> dict[str, Any] | None:
+        with self._lock:
+            return self._objects.get((namespace, name))
+
+    # keeping it current ---------------------------------------------------------------
+    def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind, **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
+
+    def _seed(self, listing: dict[str, Any]) -> None:
+        objects = {}
+        for item in listing.get("items") or []:
+            meta = item.get("metadata") or {}
+            objects[(meta.get("namespace"), meta.get("name"))] = self._stamp(item)
+        with self._lock:
+            changed = bool(self._objects) or bool(objects)
+            self._objects = objects
+            self._snapshot = None
+            self.resource_version = str((listing.get("metadata") or {}).get("resourceVersion") or "")
+            if changed:
+                self.generation += 1
+
+    def _apply(self, etype: str, obj: dict[str, Any]) -> None:
+        meta = obj.get("metadata") or {}
+        key = (meta.get("namespace"), meta.get("name"))
+        with self._lock:
+            if etype == "DELETED":
+                self._objects.pop(key, None)
+            else:
+                self._objects[key] = self._stamp(obj)
+            self._snapshot = None
+            self.resource_version = str(meta.get("resourceVersion") or self.resource_version)
+            self.generation += 1
+            self.events += 1
+            gen = self.generation
+        if self._on_change is not None:
+            try:
+                self._on_change(self.kind, self.namespace, gen)
+            except Exception:  # a listener's failure must not stop the watch
+                log.exception("change listener failed")
+
+    def _run(self) -> None:
+        # The client's own watch machinery (`watch=True` on the typed list call, its line
+        # reader) but raw JSON events: Watch.stream(deserialize=False) cannot report an ERROR
+        # event (it reads a key only the deserializing path sets), and models are slow.
+        from kubernetes.watch.watch import iter_resp_lines
+
+        while not self._stop.is_set():
+            resp = None
+            try:
+                resp = self._watch_fn(
+                    *([self.namespace] if self.namespace else []), watch=True, resource_version=self.resource_version,
+                    timeout_seconds=WATCH_SECONDS, allow_watch_bookmarks=True, _preload_content=False,
+                    _request_timeout=(self._timeout, WATCH_SECONDS + 30),
+                )
+                self._resp = resp
+                gone = False
+                for line in iter_resp_lines(resp):
+                    if self._stop.is_set():
+                        return
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    etype, obj = event.get("type"), event.get("object") or {}
+                    if etype == "ERROR":
+                        if obj.get("code") == 410:
+                            gone = True
+                            break
+                        raise RuntimeError(f"watch error {obj.get('code')}: {obj.get('message')}")
+                    if etype == "BOOKMARK":
+                        self.resource_version = str((obj.get("metadata") or {}).get("resourceVersion") or self.resource_version)
+                    elif etype in ("ADDED", "MODIFIED", "DELETED"):
+                        self._apply(etype, obj)
+                if gone:
+                    # Our version was compacted away: list again, then watch from the new version.
+                    self._seed(self._list_fn())
+                    self.relists += 1
+                    if self._on_change is not None:
+                        self._on_change(self.kind, self.namespace, self.generation)
+                # Otherwise the server ended this watch (timeoutSeconds): watch again from where we are.
+            except Exception as exc:  # noqa: BLE001 (connection lost, timeout, refused relist...)
+                if self._stop.is_set():
+                    return
+                self._fail(exc)
+                return
+            finally:
+                if resp is not None:
+                    resp.release_conn()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        self.live = False
+        log.warning("watch of %s in %s stopped (%s); the next read lists again", self.kind, self.namespace or "all namespaces", self.error)
