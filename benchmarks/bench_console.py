@@ -160,10 +160,16 @@ def main() -> int:
     res = asyncio.run(pilot_benchmarks(args.moves))
     sel = res["select_ms"]
     rows = [
-        ("launch → pods on screen (tmux, sre-console --demo)", f"median {statistics.median(startup):.2f} s, max {max(startup):.2f} s (n={len(startup)})" if startup else "skipped (no tmux)", "≤ 2 s"),
+        ("launch → pods on screen (tmux, sre-console --demo)",
+         f"median {statistics.median(startup):.2f} s, max {max(startup):.2f} s (n={len(startup)})" if startup else "skipped (no tmux)",
+         "≤ 2 s"),
         ("panes loaded (Pilot, headless)", f"{res['pilot_load_s']:.2f} s", ""),
-        ("key → logs header shows the new pod (tmux)", f"median {statistics.median(keys):.1f} ms, p95 {sorted(keys)[int(len(keys) * 0.95) - 1]:.1f} ms, max {max(keys):.1f} ms (n={len(keys)})" if keys else "skipped (no tmux)", "≤ 150 ms"),
-        ("key → logs + describe updated (Pilot)", f"median {statistics.median(sel):.1f} ms, p95 {sorted(sel)[int(len(sel) * 0.95) - 1]:.1f} ms, max {max(sel):.1f} ms (n={len(sel)})", "≤ 150 ms"),
+        ("key → logs header shows the new pod (tmux)",
+         f"median {statistics.median(keys):.1f} ms, p95 {sorted(keys)[int(len(keys) * 0.95) - 1]:.1f} ms, max {max(keys):.1f} ms "
+         f"(n={len(keys)})" if keys else "skipped (no tmux)", "≤ 150 ms"),
+        ("key → logs + describe updated (Pilot)",
+         f"median {statistics.median(sel):.1f} ms, p95 {sorted(sel)[int(len(sel) * 0.95) - 1]:.1f} ms, max {max(sel):.1f} ms (n={len(sel)})",
+         "≤ 150 ms"),
         ("console RSS after start", f"{res['rss_mb']:.0f} MB", ""),
         ("log view: append 100,000 lines + first render", f"{res['append_100k_ms']:.0f} ms", ""),
         ("log view: scroll to a position + render", f"median {statistics.median(res['scroll_ms']):.1f} ms, max {max(res['scroll_ms']):.1f} ms", ""),

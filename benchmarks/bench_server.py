@@ -73,7 +73,8 @@ async def main() -> None:
     echo_py.write_text(ECHO)
     env = {"HF_HUB_OFFLINE": "1", "SRE_STATE_DIR": str(tmp / "state"), "SRE_CACHE_DIR": str(tmp / "cache")}
     ours = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--scenario", a.scenario, "--audit-log", str(tmp / "audit.jsonl")], env=env)
-    ours_norag = StdioServerParameters(command=sys.executable, args=["-m", "sre_mcp", "--scenario", a.scenario, "--no-rag", "--audit-log", str(tmp / "audit.jsonl")], env=env)
+    ours_norag = StdioServerParameters(command=sys.executable, env=env,
+                                       args=["-m", "sre_mcp", "--scenario", a.scenario, "--no-rag", "--audit-log", str(tmp / "audit.jsonl")])
     bare = StdioServerParameters(command=sys.executable, args=[str(echo_py)], env=env)
 
     print(f"python {sys.version.split()[0]}, {a.spawns} spawns, {a.calls} calls each\n")

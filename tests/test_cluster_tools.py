@@ -181,7 +181,7 @@ async def test_stalled_rollout_failed_job_and_cronjob(answers):
     cj = rows[("CronJob", "nightly-report")]
     assert cj["last_job"]["name"] == "nightly-report-2901" and cj["problems"] == ["last run nightly-report-2901 failed"]
     assert rows[("DaemonSet", "log-agent")]["healthy"]
-    assert not res["workloads"][-1]["healthy"] is False  # healthy ones last
+    assert res["workloads"][-1]["healthy"] is not False  # healthy ones last
     only = _get(answers, "list_workloads", namespace=NS, kind="CronJob")[1]
     assert [r["name"] for r in only["workloads"]] == ["nightly-report"]
 

@@ -8,7 +8,6 @@ transaction, not the role's grants and not a regex.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

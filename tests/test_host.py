@@ -86,3 +86,17 @@ def _child_server(proc: Path) -> bool:
     except OSError:
         return False
     return int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and "sre_mcp" in cmd
+
+
+async def test_what_the_console_knows_of_our_server_matches_it():
+    from sre_console.server_facts import CONSOLE_TOOLS, STATUS_ORDER
+
+    host = McpHost([builtin_server(SCENARIO)])
+    await host.start()
+    try:
+        offered = {t.name for t in host.tools()}
+        assert CONSOLE_TOOLS <= offered, CONSOLE_TOOLS - offered
+        health = (await host.call_tool("check_service_health", {"service_name": "payment-gateway"})).payload()
+        assert health["status"] in STATUS_ORDER
+    finally:
+        await host.stop()

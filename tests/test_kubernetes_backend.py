@@ -35,11 +35,13 @@ PODS = [
                        last_state={"terminated": {"reason": "OOMKilled", "exit_code": 137, "started": "-9m", "finished": "-8m"}},
                        resources={"limits": {"memory": "512Mi"}}, liveness={"http": "/healthz", "port": 8080})]},
     {"name": "checkout-oom22", "namespace": NS, "service": "checkout", "node": "w2", "created": "-3d",
-     "containers": [_c("checkout", ready=False, restarts=4, state={"terminated": {"reason": "OOMKilled", "exit_code": 137, "started": "-20m", "finished": "-10m"}})]},
+     "containers": [_c("checkout", ready=False, restarts=4,
+                       state={"terminated": {"reason": "OOMKilled", "exit_code": 137, "started": "-20m", "finished": "-10m"}})]},
     {"name": "checkout-ok333", "namespace": NS, "service": "checkout", "node": "w1", "created": "-2d", "usage": {"cpu": "120m", "memory": "300Mi"},
      "containers": [_c("checkout")]},
     {"name": "cart-imgpull4", "namespace": NS, "service": "cart", "node": "w2", "created": "-30m",
-     "containers": [_c("cart", image="acme/cart:v9-typo", ready=False, state={"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}})]},
+     "containers": [_c("cart", image="acme/cart:v9-typo", ready=False,
+                       state={"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}})]},
     {"name": "cart-pending5", "namespace": NS, "service": "cart", "created": "-25m", "phase": "Pending",
      "containers": [_c("cart", ready=False, state={"waiting": {}})]},
     {"name": "migrate-done6", "namespace": NS, "service": "migrate", "node": "w1", "created": "-1d", "phase": "Succeeded",
@@ -56,12 +58,17 @@ DEPLOYMENTS = [
     {"name": "cart", "namespace": NS, "replicas": 2, "ready": 0, "image": "acme/cart:v9-typo", "revision": 3, "created": "-40d"},
 ]
 EVENTS = [
-    {"namespace": NS, "type": "Warning", "reason": "BackOff", "object": "pod/checkout-crash1", "message": "Back-off restarting failed container", "at": "-3m", "count": 40},
-    {"namespace": NS, "type": "Warning", "reason": "OOMKilling", "object": "pod/checkout-crash1", "message": "Memory cgroup out of memory", "at": "-8m", "first": "-2h", "count": 31},
-    {"namespace": NS, "type": "Warning", "reason": "Failed", "object": "pod/cart-imgpull4", "message": "Failed to pull image acme/cart:v9-typo: not found", "at": "-5m"},
-    {"namespace": NS, "type": "Warning", "reason": "FailedScheduling", "object": "pod/cart-pending5", "message": "0/3 nodes are available: insufficient memory", "at": "-6m"},
+    {"namespace": NS, "type": "Warning", "reason": "BackOff", "object": "pod/checkout-crash1",
+     "message": "Back-off restarting failed container", "at": "-3m", "count": 40},
+    {"namespace": NS, "type": "Warning", "reason": "OOMKilling", "object": "pod/checkout-crash1",
+     "message": "Memory cgroup out of memory", "at": "-8m", "first": "-2h", "count": 31},
+    {"namespace": NS, "type": "Warning", "reason": "Failed", "object": "pod/cart-imgpull4",
+     "message": "Failed to pull image acme/cart:v9-typo: not found", "at": "-5m"},
+    {"namespace": NS, "type": "Warning", "reason": "FailedScheduling", "object": "pod/cart-pending5",
+     "message": "0/3 nodes are available: insufficient memory", "at": "-6m"},
     {"namespace": NS, "type": "Normal", "reason": "Pulled", "object": "pod/checkout-ok333", "message": "Container image already present", "at": "-2d"},
-    {"namespace": NS, "type": "Normal", "reason": "ScalingReplicaSet", "object": "deployment/checkout", "message": "Scaled up replica set checkout-7d9 to 3", "at": "-40m"},
+    {"namespace": NS, "type": "Normal", "reason": "ScalingReplicaSet", "object": "deployment/checkout",
+     "message": "Scaled up replica set checkout-7d9 to 3", "at": "-40m"},
 ]
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from sre_console.settings import Settings
 from sre_console.themes import APP_VARIABLES, ThemeSpec, load_themes
-from tests.tui_helpers import SIZE, make_app, wait_loaded, wait_until
+from tests.tui_helpers import SIZE, make_app, wait_loaded
 
 pytestmark = pytest.mark.timeout(60)
 

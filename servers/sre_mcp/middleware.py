@@ -259,7 +259,8 @@ class GuardMiddleware:
                     notes,
                 )
             return self._with_notes(
-                error_dict(tool, f"timed out after {self.timeout:g}s", "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
+                error_dict(tool, f"timed out after {self.timeout:g}s",
+                           "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
                 notes,
             )
         data = _as_dict(result)

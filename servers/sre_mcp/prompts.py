@@ -76,8 +76,10 @@ PROMPTS: tuple[PromptSpec, ...] = (
             "Call `describe_pod` on the worst pod: container state, last state (reason, exit code), limits, probes and its events.",
             "Call `get_pod_logs` on that pod (previous=true when it has restarted) to read what the crashed instance did last.",
             "Call `get_events` for the namespace with event_type=Warning to see cluster-level trouble (evictions, probe failures, pull errors).",
-            "Call `get_recent_deploys` for {service}: did a change land shortly before the trouble? Check that the errors match what the change did before blaming it.",
-            "Call `search_logs` for {service} with level=ERROR and `count_errors` grouped by message to see which errors dominate and which trace ids they carry.",
+            "Call `get_recent_deploys` for {service}: did a change land shortly before the trouble? "
+            "Check that the errors match what the change did before blaming it.",
+            "Call `search_logs` for {service} with level=ERROR and `count_errors` grouped by message "
+            "to see which errors dominate and which trace ids they carry.",
             "If an error carries a trace id, call `trace_transaction` on it to see which other services the failure touched and where it started.",
             "Call `search_runbooks` with the signals you found (for example the termination reason and the top error) to find the procedure to follow.",
         ),
@@ -93,7 +95,8 @@ PROMPTS: tuple[PromptSpec, ...] = (
             "Call `trace_transaction` with trace_id={trace_id}: the services it passed through, in order, and the first failing event.",
             "Call `check_service_health` for each service that logged an error on this trace.",
             "Call `search_logs` for the first failing service (level=ERROR, time_range=1h) to see whether this failure is isolated or part of a pattern.",
-            "Call `list_pods` in the failing service's namespace (status_filter=unhealthy) and, if the failing host is one of them, `get_pod_logs` on it (previous=true when it restarted).",
+            "Call `list_pods` in the failing service's namespace (status_filter=unhealthy) and, if the failing host is one of them, "
+            "`get_pod_logs` on it (previous=true when it restarted).",
             "Call `get_recent_deploys` for the failing service.",
             "Call `search_runbooks` with the failure you found.",
         ),

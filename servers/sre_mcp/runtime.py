@@ -321,7 +321,8 @@ class Runtime:
                     continue
                 for d in deps:
                     meta = d.get("metadata") or {}
-                    found.append(Service(name=meta.get("name"), namespace=ns, deployment=meta.get("name"), team=(meta.get("labels") or {}).get("team", "unknown")))
+                    found.append(Service(name=meta.get("name"), namespace=ns, deployment=meta.get("name"),
+                                         team=(meta.get("labels") or {}).get("team", "unknown")))
             self._services_cache = found
         return list(self._services_cache)
 

@@ -31,6 +31,7 @@ from sre_console.screens.palette import ConsoleCommands
 from sre_console.screens.serverlog import ServerLogScreen
 from sre_console.settings import DEFAULT_THEME, Settings, frozen
 from sre_console.themes import load_themes
+from sre_console.server_facts import Tool
 
 log = logging.getLogger("sre_console.app")
 
@@ -139,7 +140,7 @@ class SREConsoleApp(App[int]):
 
     @work(exclusive=True, group="initial", exit_on_error=False)
     async def _load_everything(self) -> None:
-        listed = await self.host.call_tool("list_services", {})
+        listed = await self.host.call_tool(Tool.LIST_SERVICES, {})
         services = None
         if listed.ok:
             services = (listed.payload() or {}).get("services") or []

@@ -158,13 +158,9 @@ def _check_scenario(scenario: str | None) -> str | None:
     """A scenario that cannot load is the user's typo: say so now, not as a server that keeps restarting."""
     if not scenario:
         return None
-    from sre_mcp.scenarios.loader import ScenarioError, resolve
+    from sre_console.scenarios import check
 
-    try:
-        resolve(scenario)
-    except ScenarioError as exc:
-        return str(exc)
-    return None
+    return check(scenario)
 
 
 def _prespawn(args: list[str]):

@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
+from sre_console.server_facts import ROOT_CAUSE, Tool, worst_first
+
 from sre_console.scoring import Score, score
 
-_ORDER = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
 
 
 @dataclass
@@ -50,7 +51,7 @@ class ScenarioResult:
 
 
 def select_scenarios(spec: str | None, difficulty: str | None) -> list[tuple[str, Path, dict[str, Any]]]:
-    from sre_mcp.scenarios.loader import list_shipped, resolve
+    from sre_console.scenarios import list_shipped, resolve
 
     names = [s.strip() for s in spec.split(",")] if spec else list_shipped()
     out = []
@@ -68,14 +69,10 @@ def select_scenarios(spec: str | None, difficulty: str | None) -> list[tuple[str
 
 async def paging_service(host: Any) -> tuple[str, str | None]:
     """The service an on-call would be paged for: worst verdict, then highest error rate."""
-    services = (await host.call_tool("list_services", {})).payload().get("services", [])
-    healths = await asyncio.gather(*(host.call_tool("check_service_health", {"service_name": s["name"]}) for s in services))
-    ranked = []
-    for svc, h in zip(services, healths):
-        data = h.payload() if h.ok else {}
-        ranked.append((_ORDER.get(data.get("status"), 2), -(data.get("error_rate") or 0), -len(data.get("alerts") or []), svc["name"]))
-    ranked.sort()
-    return ranked[0][3], None
+    services = (await host.call_tool(Tool.LIST_SERVICES, {})).payload().get("services", [])
+    healths = await asyncio.gather(*(host.call_tool(Tool.CHECK_SERVICE_HEALTH, {"service_name": s["name"]}) for s in services))
+    ranked = sorted(({**(h.payload() if h.ok else {}), "service": svc["name"]} for svc, h in zip(services, healths)), key=worst_first)
+    return ranked[0]["service"], None
 
 
 async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iterations: int, model_id: str | None,
@@ -101,7 +98,7 @@ async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iteratio
             args = {"service": service, **({"symptoms": symptoms} if symptoms else {})}
             inv = await investigate(host, model, "investigate-service", args, None)
             wall = time.perf_counter() - t0
-            root_cause = (inv.report.sections.get("ROOT CAUSE", "") if inv.report else "") or ""
+            root_cause = (inv.report.sections.get(ROOT_CAUSE, "") if inv.report else "") or ""
             calls = [c.as_dict() for c in inv.tool_calls]
             s = score(name, answer, root_cause, calls, inv.steps)
             if inv.status != "done":

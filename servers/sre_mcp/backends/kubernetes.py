@@ -385,7 +385,9 @@ def _api_error(exc: Any, what: str) -> BackendError:
     if exc.status in (401, 403):
         return BackendError(
             f"Kubernetes API refused access to {what} ({exc.status}): {message}",
-            hint="the credentials lack read permission (RBAC: get/list/watch on pods, pods/log, events, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, nodes, services, endpoints, persistentvolumeclaims, configmaps, secrets, horizontalpodautoscalers; get on nodes/proxy for volume usage)",
+            hint=("the credentials lack read permission (RBAC: get/list/watch on pods, pods/log, events, deployments, replicasets, "
+                  "statefulsets, daemonsets, jobs, cronjobs, nodes, services, endpoints, persistentvolumeclaims, configmaps, secrets, "
+                  "horizontalpodautoscalers; get on nodes/proxy for volume usage)"),
         )
     if exc.status == 404:
         return NotFound(f"{what}: {message or 'not found'}")

@@ -241,7 +241,8 @@ def _pod(ctx: _Ctx, raw: dict, i: int, deploy_hash: dict[str, str]) -> dict[str,
         "phase": phase,
         "conditions": [
             {"type": t, "status": "True" if v else "False", "lastTransitionTime": iso(created)}
-            for t, v in {"Initialized": True, "Ready": conditions.get("Ready", all_ready), "ContainersReady": all_ready, "PodScheduled": True, **{k: v for k, v in conditions.items() if k != "Ready"}}.items()
+            for t, v in {"Initialized": True, "Ready": conditions.get("Ready", all_ready), "ContainersReady": all_ready,
+                         "PodScheduled": True, **{k: v for k, v in conditions.items() if k != "Ready"}}.items()
         ],
         "containerStatuses": statuses,
         "qosClass": "Burstable",
@@ -340,7 +341,9 @@ def _event(ctx: _Ctx, raw: dict, i: int) -> dict[str, Any]:
     if "/" not in obj:
         raise ScenarioError(f"{ctx.folder.name}/{where}: object must be kind/name, e.g. pod/payment-gw-def34")
     kind, obj_name = obj.split("/", 1)
-    kinds = {"pod": "Pod", "deployment": "Deployment", "node": "Node", "replicaset": "ReplicaSet", "service": "Service", "certificate": "Certificate", "job": "Job", "ingress": "Ingress", "horizontalpodautoscaler": "HorizontalPodAutoscaler", "configmap": "ConfigMap"}
+    kinds = {"pod": "Pod", "deployment": "Deployment", "node": "Node", "replicaset": "ReplicaSet", "service": "Service",
+             "certificate": "Certificate", "job": "Job", "ingress": "Ingress", "horizontalpodautoscaler": "HorizontalPodAutoscaler",
+             "configmap": "ConfigMap"}
     etype = raw.get("type", "Normal")
     if etype not in ("Normal", "Warning"):
         raise ScenarioError(f"{ctx.folder.name}/{where}: type must be Normal or Warning, not {etype!r}")

@@ -213,7 +213,8 @@ class ClusterObjectTools:
     @tool("Get object YAML")
     async def get_object(
         self,
-        kind: Annotated[str, Field(description="Kind or kubectl short name: pod, deploy, sts, ds, job, cronjob, node, svc, ep, pvc, cm, secret, hpa, rs", min_length=2, max_length=40)],
+        kind: Annotated[str, Field(description="Kind or kubectl short name: pod, deploy, sts, ds, job, cronjob, node, svc, ep, pvc, cm, "
+                                               "secret, hpa, rs", min_length=2, max_length=40)],
         name: ObjectName,
         namespace: Annotated[str | None, Field(description="Namespace; omit for nodes", max_length=63)] = None,
     ) -> dict[str, Any]:

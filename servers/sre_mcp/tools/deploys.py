@@ -42,5 +42,6 @@ class DeployTools:
             if d.get("diff"):
                 d["changes"] = describe(d["diff"])
             if kind == "configmap":
-                d["rollback_note"] = "a ConfigMap edited in place has no revision: rollout undo does not revert it; re-apply its previous data and restart the pods"
+                d["rollback_note"] = ("a ConfigMap edited in place has no revision: rollout undo does not revert it; "
+                                      "re-apply its previous data and restart the pods")
         return {"service": svc.name, "hours_back": hours_back, "deploys": deploys, "count": len(deploys)}

@@ -39,7 +39,8 @@ TREND_STEP_S = 60
 ONSET_METRICS = ("error_rate", "p99_ms")
 
 
-def classify(metrics: dict[str, Any] | None, alerts: list[dict[str, Any]], ready: int | None, desired: int | None, unhealthy_pods: int) -> tuple[str, list[str]]:
+def classify(metrics: dict[str, Any] | None, alerts: list[dict[str, Any]], ready: int | None, desired: int | None,
+             unhealthy_pods: int) -> tuple[str, list[str]]:
     """A verdict and the reasons for it, from every signal we have."""
     level, reasons = 3, []
 

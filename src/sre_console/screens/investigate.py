@@ -11,12 +11,13 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sre_console.widgets.health import health_rows
+from sre_console.server_facts import Tool
 
 COLOR = {"critical": "red", "degraded": "yellow", "unknown": "grey50", "healthy": "green"}
 
 
 async def services_worst_first(host: Any) -> list[dict[str, Any]]:
-    listed = await host.call_tool("list_services", {})
+    listed = await host.call_tool(Tool.LIST_SERVICES, {})
     services = (listed.payload() or {}).get("services", []) if listed.ok else []
     return await health_rows(host, services)
 

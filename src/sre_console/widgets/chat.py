@@ -29,6 +29,7 @@ from sre_console.investigate.events import (
 from sre_console.investigate.offline import parse_steps
 from sre_console.actions import bindings
 from sre_console.approval import approver
+from sre_console.server_facts import Tool
 from sre_console.investigate.report import export_incident, incident_markdown, render_markdown
 from sre_console.widgets.trace import ToolCallTrace
 
@@ -321,10 +322,10 @@ class ChatPane(Vertical):
     @staticmethod
     def _trace_id(result: InvestigationResult) -> str | None:
         for c in result.tool_calls:
-            if c.name == "trace_transaction" and c.ok:
+            if c.name == Tool.TRACE_TRANSACTION and c.ok:
                 return c.arguments.get("trace_id")
         for c in result.tool_calls:
-            if c.name == "search_logs" and isinstance(c.result, dict):
+            if c.name == Tool.SEARCH_LOGS and isinstance(c.result, dict):
                 for row in c.result.get("rows") or []:
                     if row.get("trace_id"):
                         return row["trace_id"]

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.server_facts import Tool
 
 
 def render_describe(d: dict, colours: dict[str, str]) -> Text:
@@ -104,7 +105,7 @@ class DescribePane(Pane):
         target = self.target
         if target is None:
             return
-        result = await self.call("describe_pod", {"namespace": target[0], "pod_name": target[1]})
+        result = await self.call(Tool.DESCRIBE_POD, {"namespace": target[0], "pod_name": target[1]})
         if result is None or target != self.target:
             return
         self.message.hide()

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from sre_console.actions import bindings
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
+from sre_console.server_facts import Tool
 
 
 MESSAGE_COLUMN = 80  # the table shows this much of a message; the detail line shows all of it
@@ -46,7 +47,7 @@ class EventsPane(Pane):
     @work(exclusive=True, group="events", exit_on_error=False)
     async def load(self) -> None:
         ns = self.namespace
-        result = await self.call("get_events", {"namespace": ns, "limit": 200})
+        result = await self.call(Tool.GET_EVENTS, {"namespace": ns, "limit": 200})
         if result is None or ns != self.namespace:
             return
         self.message.hide()

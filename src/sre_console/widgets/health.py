@@ -10,11 +10,11 @@ from textual import work
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from sre_console.server_facts import ALERT_SEVERITY, HEALTHY, Tool, worst_first
 from sre_console.themes import palette
 from sre_console.widgets.metrics import SPARK_WIDTH, last_hour, spark, top_of
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 
-RANK = {"critical": 0, "degraded": 1, "unknown": 2, "ok": 3, "healthy": 3}
 
 
 async def health_rows(host: Any, services: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -29,8 +29,10 @@ async def health_rows(host: Any, services: list[dict[str, Any]]) -> list[dict[st
             rows.append({**res.payload(), "namespace": svc.get("namespace")})
         else:
             rows.append({"service": svc["name"], "namespace": svc.get("namespace"), "status": "unknown", "error": res.error})
-    return sorted(rows, key=lambda r: (RANK.get(str(r.get("status")), 2), -(r.get("error_rate") or 0), r.get("service", "")))
-SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+    return sorted(rows, key=worst_first)
+
+
+SEVERITY = ALERT_SEVERITY
 
 
 class HealthPane(Pane):
@@ -66,7 +68,7 @@ class HealthPane(Pane):
     async def load(self, services: list[dict[str, Any]] | None = None) -> None:
         """Check every service; `services` is a list_services answer the caller already has."""
         if services is None:
-            listed = await self.call("list_services")
+            listed = await self.call(Tool.LIST_SERVICES)
             if listed is None:
                 return
             services = (listed.payload() or {}).get("services") or []
@@ -76,7 +78,7 @@ class HealthPane(Pane):
         row = self.highlighted_row()
         if row is not None:  # fresh numbers for the metrics tab too
             self.post_message(self.ServiceHighlighted(row))
-        bad = sum(1 for r in self.rows if r.get("status") not in ("ok", "healthy"))
+        bad = sum(1 for r in self.rows if r.get("status") not in HEALTHY)
         self.set_subtitle(f"{len(self.rows)} services · {bad} need attention")
 
     def _render_rows(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 
 from sre_console.widgets.logview import LogView
 from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.server_facts import Tool
 
 POD_LINES = 1000
 SERVICE_ROWS = 200
@@ -122,13 +123,13 @@ class LogsPane(Pane):
             args = {"namespace": src.namespace, "pod_name": src.name, "lines": POD_LINES}
             if src.previous:
                 args["previous"] = True
-            result = await self.call("get_pod_logs", args)
+            result = await self.call(Tool.GET_POD_LOGS, args)
             lines = (result.payload() or {}).get("lines") or [] if result else None
         else:
             args = {"service": src.name, "limit": SERVICE_ROWS, "time_range": src.window}
             if src.level:
                 args["level"] = src.level
-            result = await self.call("search_logs", args)
+            result = await self.call(Tool.SEARCH_LOGS, args)
             rows = (result.payload() or {}).get("rows") or [] if result else None
             # search_logs answers newest first; a log reads oldest first.
             lines = None if rows is None else [

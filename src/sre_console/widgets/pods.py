@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 from sre_console.actions import bindings
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
+from sre_console.server_facts import Tool
 
 FAILED = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "Failed", "NotReady"}
 PENDING = {"Pending", "ContainerCreating", "Terminating", "Init"}
@@ -83,7 +84,7 @@ class PodsPane(Pane):
     async def load(self) -> None:
         ns = self.namespace
         self.set_subtitle(f"{ns} · loading…")
-        result = await self.call("list_pods", {"namespace": ns})
+        result = await self.call(Tool.LIST_PODS, {"namespace": ns})
         if result is None or ns != self.namespace:
             self._update_subtitle()
             return

@@ -10,6 +10,7 @@ from textual.widgets import Input, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from sre_console.widgets.pane import Pane, PaneMessage
+from sre_console.server_facts import Tool
 
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
@@ -30,7 +31,8 @@ class RunbooksPane(Pane):
                 yield Input(placeholder="search runbooks (symptoms, error text) · enter", id="runbooks-search")
                 yield OptionList(id="runbooks-list")
             with VerticalScroll(id="runbooks-doc"):
-                yield Markdown("*Choose a runbook on the left, search for one, or press **b** for the runbooks attached to the latest results. **/** searches.*", id="runbook-md")
+                yield Markdown("*Choose a runbook on the left, search for one, or press **b** for the runbooks attached to the "
+                               "latest results. **/** searches.*", id="runbook-md")
 
     @work(exclusive=True, group="runbooks-list", exit_on_error=False)
     async def load(self) -> None:
@@ -72,7 +74,7 @@ class RunbooksPane(Pane):
 
     @work(exclusive=True, group="runbooks-search", exit_on_error=False)
     async def _search(self, query: str) -> None:
-        result = await self.call("search_runbooks", {"query": query, "n_results": 10})
+        result = await self.call(Tool.SEARCH_RUNBOOKS, {"query": query, "n_results": 10})
         if result is None:
             return
         self.message.hide()
