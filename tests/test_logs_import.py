@@ -14,7 +14,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 ISO = NOW.isoformat().replace("+00:00", "Z")
