@@ -62,6 +62,20 @@ class ServerConfig:
     # Named PostgreSQL databases: {name: URL or {url, password_env, statement_timeout_ms}}.
     # Credentials come from the environment, never from a URL on the command line.
     databases: dict[str, Any] = field(default_factory=dict)
+    # The team server (streamable HTTP): who may call, from where.
+    auth_tokens: Path | None = None       # YAML list of {user, groups, token_sha256}
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None          # a JWKS URL or file
+    oidc_user_claim: str | None = None
+    oidc_groups_claim: str | None = None
+    allowed_hosts: list[str] = field(default_factory=list)  # Host headers accepted beyond loopback
+    public_url: str | None = None         # how clients reach /mcp (the resource in WWW-Authenticate)
+    insecure_no_auth: bool = False
+
+    @property
+    def auth(self) -> bool:
+        return bool(self.auth_tokens or self.oidc_issuer or self.oidc_jwks)
 
     @property
     def demo(self) -> bool:
@@ -105,6 +119,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--role", help="role from the roles file (viewer, operator, admin)")
     s.add_argument("--roles-file", type=Path, help="YAML roles file")
     s.add_argument("--call-timeout", type=float, help="seconds before a tool call fails (default 10)")
+    t = p.add_argument_group("team server (streamable HTTP)")
+    t.add_argument("--auth-tokens", type=Path, help="YAML list of {user, groups, token_sha256}; re-read when it changes")
+    t.add_argument("--oidc-issuer", help="accept JWT access tokens from this OpenID Connect issuer")
+    t.add_argument("--oidc-audience", help="the audience (aud) the tokens must carry")
+    t.add_argument("--oidc-jwks", help="the issuer's signing keys: a JWKS URL or file")
+    t.add_argument("--oidc-user-claim", help="claim naming the user (default: preferred_username, email, sub)")
+    t.add_argument("--oidc-groups-claim", help="claim listing the user's groups (default: groups)")
+    t.add_argument("--allowed-hosts", help="comma-separated Host names clients use (DNS-rebinding protection stays on beyond loopback)")
+    t.add_argument("--public-url", help="the URL clients reach /mcp at (default http://HOST:PORT/mcp)")
+    t.add_argument("--insecure-no-auth", action="store_true", help="serve beyond loopback with no authentication (refused otherwise)")
     p.add_argument("--config", type=Path, help="YAML config file (default: <config dir>/server.yaml)")
 
 
@@ -127,11 +151,17 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
     if unknown:
         raise SystemExit(f"{cfg_path}: unknown settings {', '.join(sorted(unknown))}")
     cfg = ServerConfig(**{k: v for k, v in file_cfg.items()})
-    for name in ("scenario", "context", "clickhouse_url", "prometheus_url", "chroma_url", "role", "pagerduty_routing_key", "pagerduty_url"):
+    for name in ("scenario", "context", "clickhouse_url", "prometheus_url", "chroma_url", "role", "pagerduty_routing_key", "pagerduty_url",
+                 "oidc_issuer", "oidc_audience", "oidc_jwks", "oidc_user_claim", "oidc_groups_claim", "public_url"):
         value = getattr(args, name, None) or _env(name)
         if value:
             setattr(cfg, name, value)
-    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file"):
+    hosts = getattr(args, "allowed_hosts", None) or _env("allowed_hosts")
+    if hosts:
+        cfg.allowed_hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    if getattr(args, "insecure_no_auth", False):
+        cfg.insecure_no_auth = True
+    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file", "auth_tokens"):
         value = getattr(args, name, None) or _env(name)
         if value:
             setattr(cfg, name, Path(value).expanduser())
@@ -170,7 +200,7 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
     if isinstance(cfg.audit_log, str):
         cfg.audit_log = Path(cfg.audit_log)
     # Absolute from here on: nothing later may depend on the working directory.
-    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file"):
+    for name in ("kubeconfig", "logs_db", "audit_log", "chroma_dir", "roles_file", "auth_tokens"):
         value = getattr(cfg, name)
         if value is not None:
             setattr(cfg, name, Path(value).expanduser().absolute())

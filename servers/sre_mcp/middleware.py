@@ -87,6 +87,11 @@ class AuditMiddleware:
 
     def _identity(self, ctx: Any) -> dict[str, Any]:
         ident = dict(self.identity)
+        from sre_mcp.security.identity import current
+
+        caller = current()
+        if caller is not None:  # the user behind this request (the process's own user over stdio)
+            ident.update(caller.record())
         ident["transport"] = "http" if getattr(ctx, "request", None) is not None else "stdio"
         try:
             info = ctx.session.client_params.client_info

@@ -171,7 +171,7 @@ class Runtime:
         self._services_cache: list[Service] | None = None
         self.runbooks = self._make_runbooks()
         self.audit = None  # set by server.build_server
-        self.role: Any = None  # security.roles.Role when --role is given: its namespaces bound every tool
+        self._process_role: Any = None  # security.roles.Role when --role is given (stdio, no auth)
         self.extra: dict[str, Any] = {}
 
     # backends ------------------------------------------------------------
@@ -288,6 +288,21 @@ class Runtime:
     def services(self) -> list[Service]:
         """The services the caller may see: those in namespaces the role allows."""
         return [s for s in self._all_services() if self.role_allows(s.namespace)]
+
+    @property
+    def role(self) -> Any:
+        """The caller's role: an authenticated HTTP caller's own (security/identity.py), else the
+        process's --role. Its namespaces bound every tool, service-keyed ones included."""
+        from sre_mcp.security.identity import current
+
+        ident = current()
+        if ident is not None and ident.via != "process":
+            return ident.role if ident.role is not None else _NO_ROLE
+        return self._process_role
+
+    @role.setter
+    def role(self, value: Any) -> None:
+        self._process_role = value
 
     def role_allows(self, namespace: str) -> bool:
         return self.role is None or self.role.allows_namespace(namespace)
@@ -491,6 +506,20 @@ class Runbooks:
             self.index.start_background_warmup()
 
 
+class _NoRole:
+    """An authenticated caller bound to no role: no namespace, no tool."""
+
+    name = "<none>"
+    namespaces: list[str] = []
+
+    def allows_namespace(self, namespace: str) -> bool:
+        return False
+
+    def allows_tool(self, tool: str, write: bool) -> bool:
+        return False
+
+
+_NO_ROLE = _NoRole()
 _RUNTIME_IDS = itertools.count(1)
 _PROCESS_LOGS_DIR: Path | None = None
 

@@ -93,6 +93,22 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
         argument_filter = extra.get("argument_filter")
     filters.append(SizeCap(config.max_result_bytes))
 
+    auth_kwargs: dict[str, Any] = {}
+    if config.auth:
+        from mcp.server.auth.settings import AuthSettings
+
+        from sre_mcp.security.auth import build_verifier
+
+        verifier, refusals = build_verifier(config)
+        rt.extra["auth_refusals"] = refusals
+        public_url = config.public_url or "http://127.0.0.1:8765/mcp"
+        auth_kwargs = {
+            "token_verifier": verifier,
+            # Resource-server only: the issuer is the OIDC provider (or, with static tokens
+            # alone, this server); the verifier itself checks a JWT's audience.
+            "auth": AuthSettings(issuer_url=config.oidc_issuer or public_url, resource_server_url=public_url,
+                                 validate_token_resource=False),
+        }
     mcp: MCPServer[Any] = MCPServer(
         "sre-mcp-server",
         title="SRE MCP server",
@@ -100,6 +116,7 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
         version=__version__,
         log_level="WARNING",
         middleware=[],
+        **auth_kwargs,
     )
     offered: set[str] | None = rt.extra.get("offered_tools")
     for toolset in toolsets:
@@ -120,7 +137,12 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
 
     role = rt.extra.get("role")
     identity = {"server_user": _os_user(), **({"role": role.name} if role is not None else {})}
-    mcp.middleware.append(AuditMiddleware(audit, on_call=rt.extra.get("on_call"), known_arguments=argument_names, identity=identity))
+    from sre_mcp.security.identity import IdentityMiddleware
+
+    # Outermost: who is calling, for the audit line, the role checks and the tokens below.
+    mcp.middleware.append(IdentityMiddleware(rt.extra.get("bindings"), role, identity["server_user"]))
+    mcp.middleware.append(AuditMiddleware(audit, on_call=_hooks(rt),
+                                          known_arguments=argument_names, identity=identity))
     mcp.middleware.append(GuardMiddleware(schema_for, config.call_timeout, policies, filters, argument_filter))
     # Watch-cache changes reach clients as subscriptions/listen events (changes.py).
     changes.register(mcp, rt)
@@ -174,6 +196,18 @@ def _os_user() -> str:
         import os
 
         return f"uid {os.getuid()}"
+
+
+def _hooks(rt: Runtime) -> Any:
+    """Per-call hooks looked up at call time: a host's `on_call`, the HTTP server's metrics."""
+
+    def call(record: dict[str, Any]) -> None:
+        for key in ("on_call", "metrics"):
+            hook = rt.extra.get(key)
+            if hook is not None:
+                hook(record)
+
+    return call
 
 
 def _prompt_fn(spec: prompts.PromptSpec):

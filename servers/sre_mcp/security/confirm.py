@@ -41,7 +41,12 @@ class ConfirmationTokens:
         self._lock = threading.Lock()
 
     def _mac(self, tool: str, arguments: dict[str, Any], expiry: int, nonce: str) -> str:
-        msg = canonical(tool, arguments) + b"\0" + str(expiry).encode() + b"\0" + nonce.encode()
+        from sre_mcp.security.identity import principal
+
+        # Bound to the caller too (user and MCP session on an authenticated server): a token
+        # previewed by one user in one session cannot be redeemed by anyone else.
+        msg = (canonical(tool, arguments) + b"\0" + str(expiry).encode() + b"\0" + nonce.encode()
+               + b"\0" + principal().encode())
         return base64.urlsafe_b64encode(hmac.new(self._key, msg, hashlib.sha256).digest()).decode().rstrip("=")
 
     def issue(self, tool: str, arguments: dict[str, Any]) -> tuple[str, str]:
@@ -59,7 +64,8 @@ class ConfirmationTokens:
         if not hmac.compare_digest(mac, self._mac(tool, arguments, expiry, nonce)):
             raise TokenError(
                 f"confirmation_token was not issued for {tool} with these exact arguments "
-                "(arguments changed since the preview, another tool's token, or a token from another server process)"
+                "by this caller (arguments changed since the preview, another tool's token, a token previewed by "
+                "another user or in another session, or one from another server process)"
             )
         now = self.clock()
         with self._lock:

@@ -40,7 +40,15 @@ def configure(rt: Runtime, toolsets: list[object]) -> dict[str, Any]:
     policies: list[Any] = []
     filters: list[Any] = [ConfirmationNote()]
     write_tools = {name for name, _, spec in toolset_methods(actions) if spec.write}
-    if config.role:
+    if config.auth:
+        # An authenticated server: each caller's role comes from the roles file's bindings
+        # (security/identity.py); every tool is listed, and every call is checked per caller.
+        from sre_mcp.security.identity import IdentityRolePolicy, UserRateLimitPolicy, load_bindings
+
+        bindings = load_bindings(config.roles_file, default_role=config.role)
+        rt.extra["bindings"] = bindings
+        policies += [IdentityRolePolicy(write_tools), UserRateLimitPolicy(bindings)]
+    elif config.role:
         role = pick_role(config.role, config.roles_file)  # unknown role: the server refuses to start
         policies.append(RolePolicy(role, write_tools))
         filters.append(RoleNote(role))
