@@ -47,6 +47,8 @@ def _add_backend_options(p: argparse.ArgumentParser, sub: bool = True) -> None:
     g.add_argument("--chroma-dir")
     g.add_argument("--chroma-url")
     g.add_argument("--servers", type=Path, help="extra MCP servers (Claude Desktop mcpServers JSON/YAML)")
+    g.add_argument("--server-url", help="use a team sre-mcp-server over HTTP (http(s)://host:port/mcp) instead of a local one")
+    g.add_argument("--token-file", help="file holding the bearer token for --server-url (never put a token on the command line)")
 
 
 def server_args(ns: argparse.Namespace) -> list[str]:
@@ -58,6 +60,10 @@ def server_args(ns: argparse.Namespace) -> list[str]:
     for attr, flag in _SERVER_SWITCHES.items():
         if getattr(ns, attr, False):
             out.append(flag)
+    if getattr(ns, "server_url", None):
+        # A team server: its own configuration decides the backends; only how to reach it here.
+        out = ["--server-url", ns.server_url] + (["--token-file", ns.token_file] if getattr(ns, "token_file", None) else [])
+        return out
     if getattr(ns, "demo", False) and not getattr(ns, "scenario", None):
         out += ["--scenario", "payments-incident"]
     return out
@@ -169,8 +175,11 @@ def _prespawn(args: list[str]):
     from sre_console.host.prespawn import Prespawned
 
     try:
-        return Prespawned(builtin_server(args))
-    except OSError:
+        spec = builtin_server(args)
+        if spec.url:
+            return None  # a team server: nothing to start here
+        return Prespawned(spec)
+    except (OSError, ValueError):
         return None  # the host spawns it the normal way and reports any failure
 
 

@@ -1,8 +1,12 @@
 """MCP server definitions: ours, plus any in Claude Desktop's `mcpServers` shape.
 
 ```json
-{"mcpServers": {"github": {"command": "npx", "args": ["-y", "@x/server"], "env": {"TOKEN": "${GITHUB_TOKEN}"}}}}
+{"mcpServers": {"github": {"command": "npx", "args": ["-y", "@x/server"], "env": {"TOKEN": "${GITHUB_TOKEN}"}},
+                "team-sre": {"type": "http", "url": "https://sre-mcp.example/mcp",
+                             "headers": {"Authorization": "Bearer ${SRE_TOKEN}"}}}}
 ```
+A `url` entry (Claude Code's shape) is reached over streamable HTTP with its headers.
+Our own server is a local process, or a team server (`--server-url URL --token-file F`).
 `${VAR}` is expanded from the environment (an unset variable is an error naming
 it, so a server does not start with a silently empty secret).
 """
@@ -32,11 +36,40 @@ class ConfigError(ValueError):
 @dataclass
 class ServerSpec:
     name: str
-    command: str
+    command: str = ""
     args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     builtin: bool = False
+    url: str | None = None                  # a remote server over streamable HTTP
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never a bearer token in a log line or a traceback
+        return f"ServerSpec(name={self.name!r}, {'url=' + repr(self.url) if self.url else 'command=' + repr(self.command)})"
+
+
+REMOTE_FLAGS = ("--server-url", "--token-file")
+
+
+def remote_target(server_args: list[str]) -> tuple[str | None, str | None]:
+    """(URL, token file) when the server arguments name a team server instead of a local one."""
+    url = token_file = None
+    for i, a in enumerate(server_args[:-1]):
+        if a == "--server-url":
+            url = server_args[i + 1]
+        elif a == "--token-file":
+            token_file = server_args[i + 1]
+    return url, token_file
+
+
+def read_token(path: str) -> str:
+    try:
+        token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"--token-file {path}: {exc.strerror or exc}") from None
+    if not token or "\n" in token:
+        raise ConfigError(f"--token-file {path}: expected one token on one line")
+    return token
 
 
 def expand(value: str, where: str) -> str:
@@ -50,7 +83,15 @@ def expand(value: str, where: str) -> str:
 
 
 def builtin_server(server_args: list[str]) -> ServerSpec:
-    """Our server, with the console's own Python, so it runs from the same install."""
+    """Our server, with the console's own Python, so it runs from the same install; or a team
+    server over HTTP when the arguments say `--server-url` (the token read from `--token-file`,
+    never taken from the command line)."""
+    url, token_file = remote_target(server_args)
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--server-url {url}: expected http(s)://host:port/mcp")
+        headers = {"Authorization": f"Bearer {read_token(token_file)}"} if token_file else {}
+        return ServerSpec(name=BUILTIN, url=url, headers=headers, builtin=True)
     env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
     env.update({k: v for k, v in os.environ.items() if k.startswith("SRE_")})
     env["HF_HUB_OFFLINE"] = "1"
@@ -74,10 +115,19 @@ def load_servers(path: Path | None) -> list[ServerSpec]:
     out = []
     for name, spec in servers.items():
         where = f"{path}: mcpServers.{name}"
-        if not isinstance(spec, dict) or not spec.get("command"):
-            raise ConfigError(f"{where}: needs a command")
         if name == BUILTIN:
             raise ConfigError(f"{where}: the name {BUILTIN!r} is reserved for the built-in server")
+        if isinstance(spec, dict) and spec.get("url"):
+            url = expand(str(spec["url"]), where)
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{where}: url must be http(s)://...")
+            headers = spec.get("headers") or {}
+            if not isinstance(headers, dict):
+                raise ConfigError(f"{where}: headers must be a mapping")
+            out.append(ServerSpec(name=str(name), url=url, headers={str(k): expand(str(v), where) for k, v in headers.items()}))
+            continue
+        if not isinstance(spec, dict) or not spec.get("command"):
+            raise ConfigError(f"{where}: needs a command (a local server) or a url (a remote one)")
         out.append(
             ServerSpec(
                 name=str(name),

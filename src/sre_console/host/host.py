@@ -163,7 +163,25 @@ class ServerConnection:
 
             self._generation += 1
             prespawned, self.prespawned = self.prespawned, None  # adopted once; restarts spawn anew
-            if prespawned is not None:
+            if self.spec.url:
+                # A remote server: streamable HTTP with its headers (the bearer token); no
+                # process of ours, so no stderr to watch: the ping finds a lost server.
+                from mcp.client.streamable_http import streamable_http_client
+                from mcp.shared._httpx_utils import create_mcp_http_client
+
+                errlog = None
+                http = create_mcp_http_client(headers=dict(self.spec.headers))
+                self.http_refusal = None
+
+                async def note_refusal(response: Any) -> None:
+                    # The SDK reports any HTTP error as "an error response": keep what the server said.
+                    if response.status_code in (401, 403, 421):
+                        why = response.headers.get("www-authenticate", "")
+                        self.http_refusal = f"HTTP {response.status_code} {response.reason_phrase}" + (f" ({why[:160]})" if why else "")
+
+                http.event_hooks["response"].append(note_refusal)
+                transport = streamable_http_client(self.spec.url, http_client=http)
+            elif prespawned is not None:
                 self._pump_stderr(prespawned.stderr_read)
                 errlog = None
                 transport = prespawned.transport()
@@ -192,6 +210,9 @@ class ServerConnection:
                 if self._stop:
                     break
                 self.error = _describe(exc)
+                if getattr(self, "http_refusal", None):
+                    hint = "check --token-file" if "401" in self.http_refusal else "check the URL and the server's allowed hosts"
+                    self.error = f"the server refused the connection: {self.http_refusal}; {hint}"
                 if self.stderr and self.client is None:
                     # Died before the handshake: its last words say why.
                     self.error += f" (server said: {self.stderr[-1][:200]})"
