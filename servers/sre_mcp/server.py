@@ -158,6 +158,8 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
             )
         )
 
+    _with_step_meta(mcp)
+
     for rb in rt.runbooks.runbooks():
         rid = rb["id"]
         mcp.add_resource(
@@ -215,3 +217,18 @@ def _prompt_fn(spec: prompts.PromptSpec):
         return [UserMessage(spec.render(kwargs))]
 
     return render
+
+
+def _with_step_meta(mcp: Any) -> None:
+    """Prompt results carry their steps as data in `_meta` (prompts.META_KEY), so hosts never parse the prose."""
+    render = mcp.get_prompt
+
+    async def get_prompt(name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        result = await render(name, arguments, context)
+        spec = prompts.get(name)
+        if spec is not None and hasattr(result, "messages"):
+            result = result.model_copy(update={"meta": {**(result.meta or {}), prompts.META_KEY: spec.structure(arguments or {})}})
+        return result
+
+    mcp.get_prompt = get_prompt
+

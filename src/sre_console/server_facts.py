@@ -41,7 +41,7 @@ ALERT_SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 # The report's section headings, in order (the prompts ask for them; the report parser reads them).
 ROOT_CAUSE = "ROOT CAUSE"
-REPORT_SECTIONS = ("DECISION", "OVERALL", ROOT_CAUSE, "EVIDENCE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE",
+REPORT_SECTIONS = ("DECISION", "OVERALL", ROOT_CAUSE, "CONFIDENCE", "EVIDENCE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE",
                    "FOLLOW-UP")
 
 

@@ -479,11 +479,15 @@ class McpHost:
         return out
 
     async def get_prompt(self, name: str, arguments: dict[str, str], server: str = BUILTIN) -> str:
+        return (await self.get_prompt_result(name, arguments, server))[0]
+
+    async def get_prompt_result(self, name: str, arguments: dict[str, str], server: str = BUILTIN) -> tuple[str, dict[str, Any]]:
+        """The rendered prompt text and the result's `_meta` (our server puts the steps there as data)."""
         conn = self.servers.get(server)
         if conn is None or conn.client is None:
             raise ServerDown(f"server {server!r} is not connected")
         result = await asyncio.wait_for(conn.client.get_prompt(name, arguments), 15)
-        return "\n\n".join(getattr(m.content, "text", "") for m in result.messages)
+        return "\n\n".join(getattr(m.content, "text", "") for m in result.messages), dict(result.meta or {})
 
     async def list_resources(self, server: str = BUILTIN) -> list[Any]:
         conn = self.servers.get(server)

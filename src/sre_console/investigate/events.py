@@ -12,6 +12,7 @@ class Started:
 
     prompt_name: str | None
     text: str
+    structure: dict | None = None  # the prompt's steps as data (its `_meta`), when the server gives them
 
 
 @dataclass

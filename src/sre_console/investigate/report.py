@@ -33,6 +33,17 @@ class Report:
         return self.sections.get("ROOT CAUSE", "")
 
     @property
+    def confidence(self) -> str | None:
+        """high / medium / low, when the report states it."""
+        m = re.search(r"\b(high|medium|low)\b", self.sections.get("CONFIDENCE", ""), re.I)
+        return m.group(1).lower() if m else None
+
+    @property
+    def evidence(self) -> list[str]:
+        """The evidence lines the report cites (each names the tool call it comes from)."""
+        return [ln.strip()[2:] for ln in self.sections.get("EVIDENCE", "").splitlines() if ln.strip().startswith("- ")]
+
+    @property
     def complete(self) -> bool:
         return all(self.sections.get(s) for s in ("ROOT CAUSE", "SEVERITY", "IMMEDIATE ACTIONS"))
 

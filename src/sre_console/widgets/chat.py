@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from textual import work
 from textual.binding import Binding
+from rich.markup import escape
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Markdown, Static
 
@@ -26,7 +28,6 @@ from sre_console.investigate import Investigation, InvestigationResult
 from sre_console.investigate.events import (
     Approval, Cancelled, Done, Error, Notice, Retry, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
 )
-from sre_console.investigate.offline import parse_steps
 from sre_console.actions import bindings
 from sre_console.approval import approver
 from sre_console.server_facts import Tool
@@ -74,25 +75,28 @@ def parse_slash(line: str, prompts: list[Any]) -> tuple[str, dict[str, str]] | s
 
 
 class Checklist(Static):
-    """The prompt's steps, ticked as the tools they name run."""
+    """The prompt's steps (from its `_meta`, never parsed from prose), in order: ✔ when a step's calls
+    succeeded, ✗ when one failed, ○ until then."""
 
-    def __init__(self, prompt_text: str):
-        self.steps = parse_steps(prompt_text)
+    def __init__(self, structure: dict):
+        self.steps = [SimpleNamespace(number=int(s["number"]), text=str(s.get("text", "")), tools=list(s.get("tools") or []))
+                      for s in structure.get("steps") or []]
         self.done: set[int] = set()
+        self.failed: set[int] = set()
         super().__init__(self._render_text(), classes="checklist")
 
     def _render_text(self) -> str:
         lines = []
         for s in self.steps:
-            mark = "[green]✔[/]" if s.number in self.done else "[dim]○[/]"
+            mark = "[red]✗[/]" if s.number in self.failed else "[green]✔[/]" if s.number in self.done else "[dim]○[/]"
             text = s.text if len(s.text) < 110 else s.text[:109] + "…"
-            lines.append(f"{mark} {s.number}. {text}")
+            lines.append(f"{mark} {s.number}. {escape(text)}")
         return "\n".join(lines)
 
-    def tool_ran(self, tool: str) -> None:
+    def tool_finished(self, tool: str, ok: bool) -> None:
         for s in self.steps:
-            if tool in s.tools and s.number not in self.done:
-                self.done.add(s.number)
+            if tool in s.tools and s.number not in self.done | self.failed:
+                (self.done if ok else self.failed).add(s.number)
                 break
         self.update(self._render_text())
 
@@ -251,8 +255,8 @@ class ChatPane(Vertical):
     def _on_event(self, ev: Any) -> None:
         log = self.log_view
         if isinstance(ev, Started):
-            if ev.prompt_name and parse_steps(ev.text):
-                self._checklist = Checklist(ev.text)
+            if ev.prompt_name and ev.structure and ev.structure.get("steps"):
+                self._checklist = Checklist(ev.structure)
                 log.mount(self._checklist)
         elif isinstance(ev, TextDelta):
             if self._text is None:
@@ -271,7 +275,7 @@ class ChatPane(Vertical):
             if trace is not None:
                 trace.finish(ev.ok, ev.latency_ms, ev.summary, ev.result, ev.error, ev.cached)
             if self._checklist is not None:
-                self._checklist.tool_ran(ev.name)
+                self._checklist.tool_finished(ev.name, ev.ok)
             self._calls += 1
             self._show_usage()
         elif isinstance(ev, Retry):

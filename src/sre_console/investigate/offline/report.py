@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.diagnosis import Diagnosis, diagnose
+from sre_console.investigate.offline.analysis import Finding, clock, relative
+from sre_console.investigate.offline.planner import Planner
+from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
-_SECTION = re.compile(r"^- ([A-Z][A-Z /-]+?):", re.M)
-
-
-def requested_sections(prompt: str) -> list[str]:
-    found = _SECTION.findall(prompt)
-    return found or ["ROOT CAUSE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE", "FOLLOW-UP"]
+DEFAULT_SECTIONS = ("ROOT CAUSE", "SEVERITY", "IMMEDIATE ACTIONS", "RUNBOOK REFERENCE", "FOLLOW-UP")
 
 
 def _q(text: str, n: int = 160) -> str:
@@ -24,14 +21,12 @@ def _q(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def write_report(prompt: str, steps: list, ev: Any) -> str:
-    from sre_console.investigate.offline import Planner
-
-    plan = Planner(prompt, steps, ev, {})
+def write_report(plan: Planner) -> str:
     d = plan.diagnosis()
     writer = ReportWriter(plan, d)
     out = []
-    for name in requested_sections(prompt):
+    sections = list(plan.proc.sections) if plan.proc and plan.proc.sections else list(DEFAULT_SECTIONS)
+    for name in sections:
         fn = getattr(writer, "s_" + re.sub(r"[^a-z]+", "_", name.lower()).strip("_"), None)
         if fn is None:
             continue

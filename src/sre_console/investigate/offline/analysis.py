@@ -1,0 +1,585 @@
+"""Evidence-first reasoning: what a good SRE works out before naming a cause.
+
+For one component at a time, from what the tools returned:
+- the *onset*: when the symptom started (the earliest firing alert's `since`, a metric
+  series' step, the first occurrence of the dominant new error);
+- its *dominant new errors*: error signatures (messages with numbers and ids masked)
+  that are absent before the onset or spiking after it, quoted verbatim with counts
+  and the first-seen time relative to the onset;
+- the *components those errors name* (a service, a cluster host `x.ns.svc`, a pod, a
+  `scheme://host`, a `host:port`), followed one hop at a time to the component whose
+  own evidence (its pods, events, describe, logs, usage against limits) explains its
+  failure, to a bounded depth;
+- *saturation*: usage against requests and limits, restarts with exit codes;
+- *changes* (deploys and config-only revisions) that precede the onset within a window.
+
+The category rules (rules.py) are one input: they name a mechanism when a known
+pattern matches; when none does, the quoted dominant error is the mechanism. When the
+evidence does not settle the cause, the finding says so, with ranked hypotheses and
+what would confirm each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sre_console.investigate.offline.evidence import Evidence
+from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnose
+
+MAX_DEPTH = 3  # hops from the paged service to the origin
+CHANGE_WINDOW = timedelta(hours=24)  # a change older than this before the onset is not a trigger
+NEW_MARGIN = timedelta(minutes=10)  # a signature first seen this long before the onset still counts as new
+_MASK = re.compile(r"(tx-[a-z0-9]+)|([0-9a-f]{8,})|([0-9]+(?:\.[0-9]+)?)")
+_LEVEL_PREFIX = re.compile(r"^(?:\S+Z\s+)?(?:\[?(?:ERROR|FATAL|WARN(?:ING)?|INFO|SEVERE|CRITICAL)\]?\s*[:-]?\s*)?")
+_LINE_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)")
+_ERROR_LINE = re.compile(r"\b(ERROR|FATAL|SEVERE|CRITICAL|panic|Exception|Error:|refused|denied|failed|timed out)\b")
+_SVC_HOST = re.compile(r"\b([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)\.svc\b")
+_URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]+@)?([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])")
+_HOST_PORT = re.compile(r"(?<![\w./-])([a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*):(\d{2,5})\b")
+_KEYED_HOST = re.compile(r"\b(?:host|server|endpoint|upstream|addr|address|broker|cluster|peer|backend|target)[=:]\s*\"?([a-z][a-z0-9.-]*[a-z0-9])", re.I)
+_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
+_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+_MEM = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+_MEM_UNITS = {None: 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+# Pod states that are the pod's own failure (not a caller's view of someone else's).
+_OWN_FAILURE = re.compile(r"CrashLoopBackOff|OOMKilled|Error|Evicted|ImagePullBackOff|ErrImagePull|Pending|"
+                          r"CreateContainerConfigError|CreateContainerError|Init:|ContainerCannotRun|NotReady", re.I)
+_CREDENTIAL = re.compile(r"\b(401|403|unauthori[sz]ed|forbidden|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
+                         r"access denied|permission denied|expired token|token (?:has )?expired|revoked|invalid_grant|password authentication failed)\b", re.I)
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def shape(message: str) -> str:
+    """A message with numbers and ids masked, as count_errors groups them."""
+    return _MASK.sub("#", message)
+
+
+def clock(at: datetime | None) -> str:
+    return at.strftime("%H:%M:%S UTC") if at else "an unknown time"
+
+
+def relative(at: datetime | None, onset: datetime | None) -> str:
+    """'3m before the onset', 'at the onset', '12m after the onset'."""
+    if at is None or onset is None:
+        return ""
+    delta = (at - onset).total_seconds()
+    if abs(delta) < 60:
+        return "at the onset"
+    mins = round(abs(delta) / 60)
+    span = f"{mins}m" if mins < 120 else f"{mins // 60}h{mins % 60:02d}m"
+    return f"{span} {'before' if delta < 0 else 'after'} the onset"
+
+
+@dataclass
+class Signature:
+    service: str | None
+    shape: str
+    sample: str  # the first occurrence, verbatim
+    source: str  # the tool it came from
+    count: int = 0
+    before: int = 0  # occurrences before the onset (minus a margin)
+    first: datetime | None = None
+    last: datetime | None = None
+    hosts: Counter = field(default_factory=Counter)
+
+    @property
+    def new(self) -> bool:
+        return self.before == 0
+
+    @property
+    def spiking(self) -> bool:
+        return self.new or (self.count - self.before) >= 3 * max(1, self.before)
+
+    def quote(self, onset: datetime | None, n: int = 220) -> str:
+        text = " ".join(self.sample.split())
+        text = text if len(text) <= n else text[: n - 1] + "…"
+        when = relative(self.first, onset)
+        seen = f"first seen {clock(self.first)}" + (f", {when}" if when else "")
+        return f"\"{text}\" ({self.count}x, {seen})"
+
+
+@dataclass
+class Onset:
+    at: datetime | None
+    source: str  # what fixed it: an alert, a metric series, the first new error
+
+    def sentence(self) -> str:
+        return f"Onset {clock(self.at)} ({self.source})." if self.at else "The onset is not established (no alert time and no new error)."
+
+
+@dataclass
+class Change:
+    service: str
+    deploy: dict[str, Any]
+    at: datetime | None
+    config_only: bool
+    before_onset: bool
+    matches: bool  # what it changed fits the errors
+
+    def phrase(self) -> str:
+        d = self.deploy
+        what = "config-only revision" if self.config_only else "deploy"
+        bits = [f"{self.service} {what} {d.get('version') or ''}".rstrip()]
+        if d.get("revision") is not None:
+            bits.append(f"(revision {d.get('revision')}" + (f", {d.get('ago')} ago" if d.get("ago") else "") + ")")
+        text = " ".join(bits)
+        change = _one_line(d.get("change") or "")
+        diff = _diff_text(d)
+        if change:
+            text += f": \"{change}\""
+        if diff:
+            text += f" (diff: {diff})"
+        return text
+
+
+@dataclass
+class Component:
+    """One hop on the way to the origin, and what its own evidence says."""
+
+    name: str
+    kind: str  # service | pod | external
+    namespace: str | None
+    signatures: list[Signature] = field(default_factory=list)  # its dominant new errors, most first
+    names: list[str] = field(default_factory=list)  # components its errors name, most first
+    own: list[str] = field(default_factory=list)  # its own failure evidence (pods, events, describe)
+    saturation: list[str] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None  # the rules on its own evidence
+    read: bool = False  # its own pods, events and logs have been gathered
+    credential: str | None = None  # an error line that says a credential was refused
+
+
+@dataclass
+class Finding:
+    target: str | None
+    onset: Onset
+    chain: list[Component]
+    origin: Component | None
+    changes: list[Change]  # of the origin (and the target), before the onset first
+    trigger: Change | None
+    confidence: str  # high | medium | low
+    established: bool
+    hypotheses: list[tuple[str, str]]  # (hypothesis, what would confirm it), most likely first
+    next_to_read: Component | None  # a component the errors name whose own evidence is still missing
+
+
+class Analyst:
+    """The reasoning over one Evidence; cheap to rebuild every turn."""
+
+    def __init__(self, ev: Evidence, target: str | None):
+        self.ev = ev
+        self.target = target
+        self.known = {s.get("name") for s in ev.services} | set(ev.health)
+        self.known.discard(None)
+
+    # signatures -----------------------------------------------------------------------
+    def signatures(self, service: str | None, onset: datetime | None) -> list[Signature]:
+        """A service's error signatures, most frequent first, split at the onset."""
+        sigs: dict[str, Signature] = {}
+        cut = onset - NEW_MARGIN if onset else None
+
+        def add(message: str, at: datetime | None, host: str | None, source: str) -> None:
+            message = message.strip()
+            if not message:
+                return
+            key = shape(message)
+            s = sigs.get(key)
+            if s is None:
+                s = sigs[key] = Signature(service, key, message, source)
+            s.count += 1
+            if host:
+                s.hosts[host] += 1
+            if at is not None:
+                if cut is not None and at < cut:
+                    s.before += 1
+                if s.first is None or at < s.first:
+                    s.first, s.sample = at, message
+                if s.last is None or at > s.last:
+                    s.last = at
+
+        for r in self.ev.log_rows:
+            if r.get("service") == service and r.get("level") in ("ERROR", "FATAL"):
+                add(r.get("message", ""), parse_time(r.get("timestamp")), r.get("host"), "search_logs")
+        for t in self.ev.traces.values():
+            for e in t.get("events") or []:
+                if e.get("service") == service and e.get("level") in ("ERROR", "FATAL"):
+                    key = (e.get("timestamp"), e.get("host"), e.get("message"))
+                    if key not in self.ev._row_keys:
+                        add(e.get("message", ""), parse_time(e.get("timestamp")), e.get("host"), "trace_transaction")
+        if not sigs:
+            # Nothing in the log store: the pod's own log is the next best witness.
+            for pod, logs in self.ev.pod_logs.items():
+                if self.ev.pod_service(pod) != service:
+                    continue
+                for line in dict.fromkeys(logs.get("lines") or []):
+                    if _ERROR_LINE.search(line) and not line.startswith(("\tat ", "    at ", "Caused by")):
+                        m = _LINE_TIME.match(line)
+                        add(_LEVEL_PREFIX.sub("", line), parse_time(m.group(1)) if m else None, pod, "get_pod_logs")
+        return sorted(sigs.values(), key=lambda s: (-s.count, s.first.timestamp() if s.first else float("inf")))
+
+    def dominant_new(self, service: str | None, onset: datetime | None, n: int = 3) -> list[Signature]:
+        sigs = self.signatures(service, onset)
+        new = [s for s in sigs if s.spiking]
+        return new[:n]
+
+    # onset ----------------------------------------------------------------------------
+    def onset(self, service: str | None) -> Onset:
+        h = self.ev.health.get(service or "") or {}
+        alerts = [(parse_time(a.get("since")), a.get("name")) for a in h.get("alerts") or []
+                  if str(a.get("severity", "")).lower() != "info" and parse_time(a.get("since"))]
+        series = self.series_onset(h)
+        t_alert = min(alerts, key=lambda x: x[0]) if alerts else None
+        sigs = self.signatures(service, t_alert[0] if t_alert else series[0] if series else None)
+        if t_alert is None and series is None:
+            sigs = self._new_by_gap(sigs)
+        first_new = min((s.first for s in sigs[:3] if s.spiking and s.first), default=None)
+        candidates = []
+        if t_alert:
+            candidates.append((t_alert[0], f"alert {t_alert[1]} firing since then"))
+        if series:
+            candidates.append(series)
+        if first_new and (not candidates or first_new >= min(c[0] for c in candidates) - timedelta(minutes=60)):
+            candidates.append((first_new, "first occurrence of the dominant new error"))
+        if not candidates:
+            return Onset(None, "")
+        at, why = min(candidates, key=lambda c: c[0])
+        return Onset(at, why)
+
+    def series_onset(self, health: dict) -> tuple[datetime, str] | None:
+        """Where a metric series (error rate, p99) steps up: the first point above twice the early baseline."""
+        series = health.get("series") or health.get("metrics_series") or {}
+        best = None
+        for name, points in (series.items() if isinstance(series, dict) else []):
+            pts = [(parse_time(p.get("at") or p.get("t") or p.get("timestamp")), p.get("value", p.get("v"))) for p in points or []
+                   if isinstance(p, dict)]
+            pts = [(t, float(v)) for t, v in pts if t is not None and isinstance(v, (int, float))]
+            if len(pts) < 4:
+                continue
+            pts.sort()
+            base = sorted(v for _, v in pts[: max(2, len(pts) // 4)])[0]
+            for t, v in pts:
+                if v > max(2 * base, base + 1e-9) and (best is None or t < best[0]):
+                    best = (t, f"{name} series stepped from {base:g} to {v:g}")
+                    break
+        return best
+
+    def _new_by_gap(self, sigs: list[Signature]) -> list[Signature]:
+        """No alert time: a signature present from the start of the window is old; one that appears later is new."""
+        firsts = [s.first for s in sigs if s.first]
+        if not firsts:
+            return sigs
+        start = min(firsts)
+        for s in sigs:
+            if s.first and s.first <= start + timedelta(minutes=15) and len(sigs) > 1 and s is not sigs[0]:
+                s.before = max(s.before, 1)
+        return sigs
+
+    # components -------------------------------------------------------------------------
+    def pods_named(self, token: str) -> list[dict]:
+        return [p for rows in self.ev.pods.values() for name, p in rows.items() if name == token or name.startswith(token + "-")]
+
+    def resolve(self, token: str) -> tuple[str, str, str | None] | None:
+        """A name in an error → (component, kind, namespace), or None when it is not a component."""
+        token = token.strip(".").lower()
+        if not token or token.startswith(("tx-", "req-", "trace-")) or token in ("localhost", "127.0.0.1"):
+            return None
+        first = token.split(".")[0]
+        for cand in (token, first):
+            if cand in self.known:
+                return cand, "service", self.ev.namespace_of(cand)
+        m = _SVC_HOST.match(token)
+        if m:
+            name, ns = m.group(1), m.group(2)
+            return (name, "service", ns) if name in self.known else (name, "pod", ns)
+        for cand in (token, first):
+            pods = self.pods_named(cand)
+            if pods:
+                app = pods[0].get("app")
+                if app in self.known:
+                    return app, "service", self.ev.namespace_of(app)
+                return cand, "pod", pods[0].get("namespace")
+        if "." in token or re.match(r"^\d+\.\d+\.\d+\.\d+$", token):
+            return token, "external", None
+        return None
+
+    def named_components(self, sigs: list[Signature], exclude: set[str]) -> list[tuple[str, str, str | None]]:
+        """Components the errors name, weighted by how often each error occurs."""
+        weight: Counter = Counter()
+        info: dict[str, tuple[str, str, str | None]] = {}
+        for s in sigs:
+            text = s.sample
+            tokens = [f"{a}.{b}.svc" for a, b in _SVC_HOST.findall(text)]
+            tokens += _URL_HOST.findall(text) + [h for h, _ in _HOST_PORT.findall(text)] + _KEYED_HOST.findall(text)
+            tokens += [n for n in _NAME.findall(text) if n in self.known or self.pods_named(n)]
+            seen = set()
+            for tok in tokens:
+                r = self.resolve(tok)
+                if r is None or r[0] in exclude or r[0] in seen:
+                    continue
+                seen.add(r[0])
+                weight[r[0]] += s.count
+                info.setdefault(r[0], r)
+        # Internal components first (they can be read), then by weight.
+        order = sorted(weight, key=lambda k: (info[k][1] == "external", -weight[k]))
+        return [info[k] for k in order]
+
+    def component(self, name: str, kind: str, ns: str | None, onset: datetime | None) -> Component:
+        c = Component(name, kind, ns or (self.ev.namespace_of(name) if kind == "service" else None))
+        c.signatures = self.dominant_new(name, onset) if kind == "service" else []
+        pods = self.ev.service_pods(name) if kind == "service" else self.pods_named(name)
+        if kind != "service":
+            # A pod-only component (a database, a broker): its own log lines are its errors.
+            for p in pods:
+                for line in (self.ev.pod_logs.get(p["name"]) or {}).get("lines") or []:
+                    if _ERROR_LINE.search(line) and not line.startswith(("\tat ", "    at ")):
+                        m = _LINE_TIME.match(line)
+                        sig = Signature(name, shape(line), _LEVEL_PREFIX.sub("", line), "get_pod_logs", 1,
+                                        first=parse_time(m.group(1)) if m else None)
+                        if all(s.shape != sig.shape for s in c.signatures):
+                            c.signatures.append(sig)
+        for p in pods:
+            if p.get("healthy"):
+                continue
+            term = p.get("last_termination") or {}
+            text = f"pod {p['name']} is {p.get('status')} ({p.get('ready')} ready, {p.get('restarts', 0)} restarts"
+            if term.get("reason"):
+                text += f", last terminated {term.get('reason')} exit {term.get('exit_code')}"
+            c.own.append(text + ")")
+        for p in pods:
+            d = self.ev.describe.get(p["name"])
+            if not d:
+                continue
+            for ct in d.get("containers") or []:
+                for key in ("state", "last_state"):
+                    st = ct.get(key) or {}
+                    if st.get("reason") and st.get("reason") not in ("Completed",):
+                        c.own.append(f"{p['name']} container {ct.get('name')} {key.replace('_', ' ')}: {st.get('reason')}"
+                                     + (f" \"{_one_line(st.get('message'))}\"" if st.get("message") else "")
+                                     + (f" exit {st.get('exitCode')}" if st.get("exitCode") is not None else ""))
+            c.saturation += self.saturation(p, d)
+        for p in pods:
+            if p["name"] not in self.ev.describe:
+                c.saturation += self.saturation(p, None)
+        names = {p["name"] for p in pods}
+        for e in self.ev.events.get(c.namespace or "", []):
+            obj = str(e.get("object", "")).split("/")[-1]
+            if e.get("type") == "Warning" and (obj in names or obj == name or obj.startswith(name + "-")):
+                text = f"event {e.get('reason')} on {e.get('object')}: \"{_one_line(e.get('message'))}\" (x{e.get('count') or 1})"
+                if text not in c.own:
+                    c.own.append(text)
+        c.read = self.is_read(c, pods)
+        c.names = [n for n, _, _ in self.named_components(c.signatures, {name, self.target or ""})]
+        for s in c.signatures:
+            if _CREDENTIAL.search(s.sample):
+                c.credential = s.sample
+                break
+        if kind == "service":
+            known_services = self.known
+            c.diagnosis = diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), name,
+                                   only_service=name, known_services=known_services)
+        return c
+
+    def is_read(self, c: Component, pods: list[dict]) -> bool:
+        if c.kind == "external":
+            return True  # nothing of its own to read from here
+        listed = c.namespace in self.ev.pods
+        logs = any(p["name"] in self.ev.pod_logs for p in pods)
+        if c.kind == "service":
+            searched = any(s.get("service") == c.name for s in self.ev.searched)
+            bad = [p for p in pods if not p.get("healthy")]
+            return c.name in self.ev.health and listed and searched and (logs or not bad)
+        return listed and (logs or not pods)
+
+    def saturation(self, pod: dict, describe: dict | None) -> list[str]:
+        """Usage against limits and requests: CPU at its limit is throttling; memory near its limit is the next OOM."""
+        out = []
+        limits: dict[str, str] = {}
+        requests: dict[str, str] = {}
+        for ct in (describe or {}).get("containers") or []:
+            res = ct.get("resources") or {}
+            limits.update({k: v for k, v in (res.get("limits") or {}).items() if v})
+            requests.update({k: v for k, v in (res.get("requests") or {}).items() if v})
+        cpu, mem = _cpu(pod.get("cpu")), _mem(pod.get("memory"))
+        lim_cpu, lim_mem = _cpu(limits.get("cpu")), _mem(limits.get("memory"))
+        if cpu is not None and lim_cpu:
+            if cpu >= 0.9 * lim_cpu:
+                out.append(f"{pod['name']} uses {pod.get('cpu')} CPU of a {limits.get('cpu')} limit: throttled")
+        if mem is not None and lim_mem and mem >= 0.85 * lim_mem:
+            out.append(f"{pod['name']} uses {pod.get('memory')} memory of a {limits.get('memory')} limit")
+        return out
+
+    # the chain --------------------------------------------------------------------------
+    def finding(self) -> Finding:
+        target = self.target
+        onset = self.onset(target)
+        chain: list[Component] = []
+        visited: set[str] = set()
+        current = (target, "service", self.ev.namespace_of(target)) if target else None
+        next_to_read = None
+        while current is not None and len(chain) <= MAX_DEPTH:
+            name, kind, ns = current
+            visited.add(name)
+            comp = self.component(name, kind, ns, onset.at)
+            chain.append(comp)
+            if not comp.read:
+                next_to_read = comp
+                break
+            if self.explains_itself(comp):
+                break
+            nxt = next((n for n in comp.names if n not in visited), None)
+            if nxt is None:
+                break
+            current = self.resolve(nxt) or (nxt, "external", None)
+        origin = self.origin_of(chain)
+        changes = self.changes(chain, origin, onset)
+        trigger = next((c for c in changes if c.before_onset and c.matches), None)
+        established, confidence, hypotheses = self.judge(chain, origin, trigger, changes, onset)
+        return Finding(target, onset, chain, origin, changes, trigger, confidence, established, hypotheses, next_to_read)
+
+    def explains_itself(self, c: Component) -> bool:
+        """Its own evidence explains its failure: its pods fail for their own reasons, it is saturated, or its
+        new errors name nothing further (the error is about itself)."""
+        own_fail = any(_OWN_FAILURE.search(o) for o in c.own)
+        d = c.diagnosis
+        rule_own = d is not None and d.category is not None and d.category.strength >= 2 and d.category.name not in (
+            "upstream-saturation", "certificate-expiry", "dns-failure")
+        if own_fail or rule_own or c.saturation:
+            return True
+        return bool(c.signatures) and not c.names
+
+    def origin_of(self, chain: list[Component]) -> Component | None:
+        if not chain:
+            return None
+        last = chain[-1]
+        if last.kind == "external" or last.read or len(chain) == 1:
+            return last
+        return last  # unread: the analysis names it, with lower confidence
+
+    def changes(self, chain: list[Component], origin: Component | None, onset: Onset) -> list[Change]:
+        out: list[Change] = []
+        who = [c.name for c in ([origin] if origin else []) + chain if c and c.kind == "service"]
+        evidence_text = " ".join(s.sample for c in chain for s in c.signatures) + " " + " ".join(o for c in chain for o in c.own)
+        ev_words = _words(evidence_text)
+        for svc in dict.fromkeys(who):
+            for d in self.ev.deploys.get(svc, []):
+                at = parse_time(d.get("at"))
+                before = at is not None and onset.at is not None and onset.at - CHANGE_WINDOW <= at <= onset.at + timedelta(minutes=2)
+                if onset.at is None:
+                    before = at is not None
+                if d.get("status") in ("failed", "rolled_back"):
+                    continue
+                text = f"{d.get('change') or ''} {_diff_text(d)}"
+                matches = len(ev_words & _words(text)) >= 1 or any(i.lower() in text.lower() for i in _idents(evidence_text))
+                out.append(Change(svc, d, at, _config_only(d), before, matches))
+        out.sort(key=lambda c: (not c.before_onset, not c.matches, -(c.at.timestamp() if c.at else 0)))
+        return out
+
+    def judge(self, chain: list[Component], origin: Component | None, trigger: Change | None, changes: list[Change],
+              onset: Onset) -> tuple[bool, str, list[tuple[str, str]]]:
+        hyps: list[tuple[str, str]] = []
+        if origin is None:
+            return False, "low", [("no service was investigated", "name the paged service")]
+        explained = self.explains_itself(origin) if origin.kind != "external" else bool(origin.name)
+        has_errors = bool(origin.signatures) or bool(chain and chain[-2:] and any(c.signatures for c in chain))
+        if origin.kind == "external":
+            via = chain[-2] if len(chain) >= 2 else chain[0]
+            if via.credential:
+                hyps.append((f"{origin.name} refuses {via.name}'s credential", f"check the key or token {via.name} uses for {origin.name} and its rotation history"))
+            hyps.append((f"{origin.name} (outside the cluster) is failing or saturated", f"{origin.name}'s own status page or metrics for the onset time"))
+        if not origin.read and origin.kind != "external":
+            hyps.append((f"{origin.name} fails on its own", f"{origin.name}'s own pods, events and logs (not readable here)"))
+        for c in changes:
+            if c.before_onset and not c.matches and c is not trigger:
+                hyps.append((f"the change {c.phrase()}", "what it changed against the errors; a canary or rollback that stops them"))
+                break
+        sat = [s for c in chain for s in c.saturation]
+        if sat:
+            hyps.append((f"saturation: {sat[0]}", "usage against limits over the onset window"))
+        h = self.ev.health.get(self.target or "") or {}
+        if h.get("rps"):
+            hyps.append((f"load: {self.target} serves {h.get('rps')} rps", "the request rate before and after the onset"))
+        if origin.read and origin.kind != "external" and explained and (has_errors or origin.own):
+            conf = "high" if (trigger is not None or any(_OWN_FAILURE.search(o) for o in origin.own)) else "medium"
+            return True, conf, hyps
+        if origin.kind == "external" and has_errors:
+            return True, "medium" if origin.credential is None and not chain[-2:-1] else "medium", hyps
+        if has_errors and origin.signatures:
+            return True, "low", hyps
+        return False, "low", hyps
+
+
+def _cpu(value: Any) -> float | None:
+    m = _CPU.match(str(value or ""))
+    if not m:
+        return None
+    return float(m.group(1)) / (1000 if m.group(2) else 1)
+
+
+def _mem(value: Any) -> float | None:
+    m = _MEM.match(str(value or ""))
+    if not m:
+        return None
+    return float(m.group(1)) * _MEM_UNITS[m.group(2)]
+
+
+def _one_line(text: Any, n: int = 200) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _config_only(d: dict[str, Any]) -> bool:
+    kind = str(d.get("kind") or d.get("type") or "").lower()
+    if kind in ("config", "config-only", "configmap", "configuration"):
+        return True
+    image = d.get("image")
+    diff = d.get("diff") or {}
+    return bool(diff) and isinstance(diff, dict) and "image" not in diff and bool(image is None or d.get("config_only"))
+
+
+def _diff_text(d: dict[str, Any]) -> str:
+    diff = d.get("diff")
+    if not diff:
+        return ""
+    if isinstance(diff, str):
+        return _one_line(diff, 240)
+    if isinstance(diff, dict):
+        parts = []
+        for k, v in diff.items():
+            if isinstance(v, dict) and ("from" in v or "to" in v):
+                parts.append(f"{k} {v.get('from')} -> {v.get('to')}")
+            elif isinstance(v, dict):
+                parts += [f"{k}.{kk} {vv.get('from')} -> {vv.get('to')}" if isinstance(vv, dict) else f"{k}.{kk}={vv}" for kk, vv in v.items()]
+            else:
+                parts.append(f"{k}: {v}")
+        return _one_line("; ".join(parts), 240)
+    if isinstance(diff, list):
+        return _one_line("; ".join(str(x) for x in diff), 240)
+    return ""
+
+
+_STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
+         "added", "adds", "fix", "fixes", "update", "updated", "per", "pod", "pods", "since", "last", "run", "error", "errors",
+         "failed", "request", "requests", "service", "version", "true", "false", "null", "none"}
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z0-9_.-]{4,}", text.lower()) if w not in _STOP}
+
+
+def _idents(text: str) -> set[str]:
+    return set(re.findall(r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+|[a-z]+_[a-z_]+|[a-z]+(?:\.[a-z]+){2,})\b", text))
+
+
+def rule_patterns_match(text: str) -> bool:
+    return any(c.pattern.search(text) for c in CATEGORIES)

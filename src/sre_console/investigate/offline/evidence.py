@@ -1,0 +1,205 @@
+"""What the tool results so far say, indexed: the offline investigator's memory of one conversation.
+
+Each turn the investigator rebuilds it from the messages (it keeps no state of its own,
+as a model would not), then the analysis and the planner read it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sre_console.investigate.offline.rules import Observation
+
+_TRACE_IN_TEXT = re.compile(r"\b((?:tx|trace|txn|req)[-_][A-Za-z0-9]{4,})\b")
+_ERRORISH = re.compile(r"\b(ERROR|FATAL|Exception|Error|SEVERE|panic|Killed)\b")
+
+
+class Evidence:
+    """Everything the tool results so far say, indexed for choosing arguments and for the rules."""
+
+    def __init__(self) -> None:
+        self.health: dict[str, dict] = {}
+        self.services: list[dict] = []
+        self.pods: dict[str, dict[str, dict]] = {}  # namespace -> pod name -> row
+        self.describe: dict[str, dict] = {}
+        self.pod_logs: dict[str, dict] = {}
+        self.events: dict[str, list[dict]] = {}
+        self.deploys: dict[str, list[dict]] = {}
+        self.log_rows: list[dict] = []
+        self.error_groups: list[dict] = []
+        self.traces: dict[str, dict] = {}
+        self.runbooks: list[dict] = []
+        self.related: list[dict] = []
+        self.slow: list[dict] = []
+        self.deployments: dict[str, list[dict]] = {}
+        self.calls: list[tuple[str, dict]] = []
+        self.failed: list[tuple[str, dict, str]] = []
+        self.searched: list[dict] = []  # the filters and totals of every search_logs call
+        self._row_keys: set[tuple] = set()
+
+    def add(self, tool: str, args: dict, payload: Any, ok: bool) -> None:
+        self.calls.append((tool, args))
+        if not ok or not isinstance(payload, dict):
+            self.failed.append((tool, args, str(payload)[:300]))
+            return
+        for rb in (payload.get("related_runbooks") or {}).get("runbooks") or []:
+            self.related.append(rb)
+        if tool == "check_service_health":
+            self.health[payload.get("service")] = payload
+        elif tool == "list_services":
+            self.services = payload.get("services") or []
+        elif tool == "list_pods":
+            ns = self.pods.setdefault(payload.get("namespace"), {})
+            for p in payload.get("pods") or []:
+                ns[p["name"]] = p
+        elif tool == "describe_pod":
+            self.describe[payload.get("name")] = payload
+        elif tool == "get_pod_logs":
+            self.pod_logs[payload.get("pod")] = payload
+        elif tool == "get_events":
+            self.events.setdefault(payload.get("namespace"), []).extend(payload.get("events") or [])
+        elif tool == "get_recent_deploys":
+            self.deploys[payload.get("service")] = payload.get("deploys") or []
+        elif tool == "search_logs":
+            self.searched.append({**args, "total_matches": payload.get("total_matches"), "returned": payload.get("returned")})
+            for r in payload.get("rows") or []:
+                key = (r.get("timestamp"), r.get("host"), r.get("message"))
+                if key not in self._row_keys:  # overlapping searches return the same lines
+                    self._row_keys.add(key)
+                    self.log_rows.append(r)
+        elif tool == "count_errors":
+            self.error_groups.extend({**g, "_group_by": payload.get("group_by")} for g in payload.get("groups") or [])
+        elif tool == "trace_transaction":
+            self.traces[payload.get("trace_id")] = payload
+        elif tool == "search_runbooks":
+            self.runbooks.extend(payload.get("results") or [])
+        elif tool == "get_slow_queries":
+            self.slow.extend(payload.get("queries") or [])
+        elif tool == "list_deployments":
+            self.deployments[payload.get("namespace")] = payload.get("deployments") or []
+
+    # who is who ---------------------------------------------------------------
+    def namespace_of(self, service: str | None) -> str | None:
+        if service in self.health:
+            return self.health[service].get("namespace")
+        for s in self.services:
+            if s.get("name") == service:
+                return s.get("namespace")
+        return None
+
+    def pod_service(self, pod: str | None) -> str | None:
+        for rows in self.pods.values():
+            if pod in rows:
+                return rows[pod].get("app")
+        for svc, h in self.health.items():
+            if any(p.get("name") == pod for p in (h.get("pods") or {}).get("unhealthy") or []):
+                return svc
+        d = self.describe.get(pod or "")
+        if d:
+            return (d.get("labels") or {}).get("app")
+        for row in self.log_rows:
+            if row.get("host") == pod:
+                return row.get("service")
+        return None
+
+    def unhealthy_services(self) -> set[str]:
+        out = {s for s, h in self.health.items() if (h.get("pods") or {}).get("unhealthy")}
+        for rows in self.pods.values():
+            out |= {p.get("app") for p in rows.values() if not p.get("healthy") and p.get("app")}
+        return out
+
+    def service_pods(self, service: str | None) -> list[dict]:
+        rows = [p for ns in self.pods.values() for p in ns.values() if p.get("app") == service]
+        if not rows and service in self.health:
+            rows = [{**p, "healthy": False} for p in (self.health[service].get("pods") or {}).get("unhealthy") or []]
+        return sorted(rows, key=lambda p: (bool(p.get("healthy")), -int(p.get("restarts") or 0), p.get("name", "")))
+
+    def trace_ids(self, service: str | None) -> list[str]:
+        """Trace ids carried by errors: the focus service's first, then anyone's, then ids in messages."""
+        rows = [r for r in self.log_rows if r.get("level") in ("ERROR", "FATAL")]
+        ordered = [r for r in rows if r.get("service") == service] + [r for r in rows if r.get("service") != service]
+        ids = [r["trace_id"] for r in ordered if r.get("trace_id")]
+        for r in ordered:
+            ids += _TRACE_IN_TEXT.findall(r.get("message", ""))
+        for g in self.error_groups:
+            ids += _TRACE_IN_TEXT.findall(g.get("sample", ""))
+        for logs in self.pod_logs.values():
+            for line in logs.get("lines") or []:
+                ids += _TRACE_IN_TEXT.findall(line)
+        return list(dict.fromkeys(i for i in ids if i not in self.traces))
+
+    # the rules' input ------------------------------------------------------------
+    def observations(self) -> list[Observation]:
+        obs: list[Observation] = []
+        add = obs.append
+        for svc, h in self.health.items():
+            for reason in h.get("reasons") or []:
+                add(Observation(reason, svc, 0.5, "check_service_health"))
+            for p in (h.get("pods") or {}).get("unhealthy") or []:
+                term = p.get("last_termination") or {}
+                add(Observation(f"{p.get('status')} {term.get('reason', '')} exit {term.get('exit_code', '')}", svc, 1.0, "check_service_health"))
+        for rows in self.pods.values():
+            for p in rows.values():
+                if p.get("healthy"):
+                    continue
+                term = p.get("last_termination") or {}
+                add(Observation(f"{p.get('status')} {term.get('reason', '')}", p.get("app"), 2.0, "list_pods"))
+        for name, d in self.describe.items():
+            svc = self.pod_service(name)
+            for c in d.get("containers") or []:
+                for key in ("state", "last_state"):
+                    st = c.get(key) or {}
+                    if st.get("reason"):
+                        add(Observation(f"{st.get('reason')} {st.get('message') or ''} exit {st.get('exitCode', '')}", svc, 2.0, "describe_pod"))
+            if d.get("reason"):
+                add(Observation(f"{d.get('reason')} {d.get('message') or ''}", svc, 2.0, "describe_pod"))
+        for name, logs in self.pod_logs.items():
+            svc = self.pod_service(name)
+            for line in dict.fromkeys(logs.get("lines") or []):
+                if _ERRORISH.search(line) and not line.startswith(("\tat ", "    at ")):
+                    add(Observation(line, svc, 1.5, "get_pod_logs", _line_time(line)))
+        for ns, evs in self.events.items():
+            for e in evs:
+                if e.get("type") != "Warning":
+                    continue
+                pod = str(e.get("object", "")).split("/")[-1]
+                svc = self.pod_service(pod)
+                add(Observation(f"{e.get('reason')}: {e.get('message')}", svc, min(3.0, 0.5 * int(e.get("count") or 1)), "get_events", e.get("timestamp")))
+        for r in self.log_rows:
+            if r.get("level") in ("ERROR", "FATAL", "WARN"):
+                add(Observation(r.get("message", ""), r.get("service"), 0.5 if r.get("level") == "WARN" else 1.0, "search_logs", r.get("timestamp")))
+        for g in self.error_groups:
+            svc = g.get("key") if g.get("_group_by") == "service" else self._service_of_message(g.get("sample", ""))
+            text = g.get("sample", "") if g.get("_group_by") != "service" else ""
+            if text:
+                add(Observation(text, svc, min(4.0, int(g.get("errors") or 0) / 5), "count_errors", g.get("first_seen")))
+        for t in self.traces.values():
+            for e in t.get("events") or []:
+                if e.get("level") in ("ERROR", "FATAL"):
+                    add(Observation(e.get("message", ""), e.get("service"), 1.0, "trace_transaction", e.get("timestamp")))
+        return obs
+
+    def _service_of_message(self, sample: str) -> str | None:
+        for r in self.log_rows:
+            if r.get("message") == sample:
+                return r.get("service")
+        for t in self.traces.values():
+            for e in t.get("events") or []:
+                if e.get("message") == sample:
+                    return e.get("service")
+        return None
+
+
+def _line_time(line: str) -> str | None:
+    m = re.match(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)", line)
+    return m.group(1) if m else None
+
+
+def hosts_by_errors(rows: list[dict], service: str | None) -> list[str]:
+    """The hosts (pods) that logged a service's errors, most first."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.get("service") == service and r.get("host"):
+            counts[r["host"]] = counts.get(r["host"], 0) + 1
+    return sorted(counts, key=lambda h: -counts[h])
