@@ -26,6 +26,8 @@ CATEGORY_TERMS: dict[str, tuple[str, ...]] = {
     "probe-misconfiguration": ("probe", "liveness", "readiness"),
     "cpu-throttling": ("cpu", "throttl"),
     "config-error": ("config", "configuration", "setting"),
+    # A healthy control: the report must say nothing is wrong (the keyword groups say how).
+    "none": ("healthy", "no fault", "not established", "none found"),
 }
 _NEGATION = re.compile(
     r"\b(not|no|isn'?t|wasn'?t|innocent|unrelated|red herring|ruled out|rather than|victim|symptom)\b",

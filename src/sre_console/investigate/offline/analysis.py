@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sre_console.investigate.offline.evidence import Evidence
@@ -48,8 +48,9 @@ _MEM_UNITS = {None: 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi"
 # Pod states that are the pod's own failure (not a caller's view of someone else's).
 _OWN_FAILURE = re.compile(r"CrashLoopBackOff|OOMKilled|Error|Evicted|ImagePullBackOff|ErrImagePull|Pending|"
                           r"CreateContainerConfigError|CreateContainerError|Init:|ContainerCannotRun|NotReady", re.I)
-_CREDENTIAL = re.compile(r"\b(401|403|unauthori[sz]ed|forbidden|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
-                         r"access denied|permission denied|expired token|token (?:has )?expired|revoked|invalid_grant|password authentication failed)\b", re.I)
+_CREDENTIAL = re.compile(r"\b(401|unauthori[sz]ed|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
+                         r"(?:api key|token|credential)s? (?:has been |was |is )?(?:revoked|expired|invalid)|invalid_grant|"
+                         r"authorization grant is invalid|password authentication failed)\b", re.I)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -240,9 +241,7 @@ class Analyst:
                   if str(a.get("severity", "")).lower() != "info" and parse_time(a.get("since"))]
         series = self.series_onset(h)
         t_alert = min(alerts, key=lambda x: x[0]) if alerts else None
-        sigs = self.signatures(service, t_alert[0] if t_alert else series[0] if series else None)
-        if t_alert is None and series is None:
-            sigs = self._new_by_gap(sigs)
+        sigs = self.signatures(service, t_alert[0] if t_alert else series[0] if series else recent())
         first_new = min((s.first for s in sigs[:3] if s.spiking and s.first), default=None)
         candidates = []
         if t_alert:
@@ -274,16 +273,16 @@ class Analyst:
                     break
         return best
 
-    def _new_by_gap(self, sigs: list[Signature]) -> list[Signature]:
-        """No alert time: a signature present from the start of the window is old; one that appears later is new."""
-        firsts = [s.first for s in sigs if s.first]
-        if not firsts:
-            return sigs
-        start = min(firsts)
-        for s in sigs:
-            if s.first and s.first <= start + timedelta(minutes=15) and len(sigs) > 1 and s is not sigs[0]:
-                s.before = max(s.before, 1)
-        return sigs
+    def quiet(self, service: str | None) -> bool:
+        """Healthy by every signal: the verdict, no firing alert, no unhealthy pod, no new or spiking error."""
+        h = self.ev.health.get(service or "") or {}
+        if h.get("status") != "healthy" or (h.get("pods") or {}).get("unhealthy"):
+            return False
+        if any(str(a.get("severity", "")).lower() != "info" for a in h.get("alerts") or []):
+            return False
+        if any(not p.get("healthy") for p in self.ev.service_pods(service)):
+            return False
+        return not any(s.spiking for s in self.signatures(service, recent()))
 
     # components -------------------------------------------------------------------------
     def pods_named(self, token: str) -> list[dict]:
@@ -517,6 +516,12 @@ class Analyst:
         if has_errors and origin.signatures:
             return True, "low", hyps
         return False, "low", hyps
+
+
+def recent() -> datetime:
+    """With no alert and no metric series to date the onset, errors of the last hour count as recent: a
+    signature absent before it (or far more frequent in it) is new. The backends' clock is the wall clock."""
+    return datetime.now(timezone.utc) - timedelta(hours=1)
 
 
 def _cpu(value: Any) -> float | None:

@@ -79,6 +79,10 @@ class Evidence:
         elif tool == "list_deployments":
             self.deployments[payload.get("namespace")] = payload.get("deployments") or []
 
+    def calls_ok(self) -> bool:
+        """At least one call answered."""
+        return len(self.failed) < len(self.calls)
+
     # who is who ---------------------------------------------------------------
     def namespace_of(self, service: str | None) -> str | None:
         if service in self.health:

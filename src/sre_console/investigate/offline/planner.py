@@ -406,7 +406,12 @@ class Planner:
             out = self._new(calls)
             if out:
                 return out
-        # The chain: the next component the errors name whose own evidence is not read yet.
+        # The chain: the next component the errors name whose own evidence is not read yet. Which names are
+        # services (and where they run) comes from the service list.
+        if not self.ev.services and "list_services" in self.schemas and self.target is not None:
+            out = self._new([("list_services", {})])
+            if out:
+                return out
         nxt = self.analysis().next_to_read
         if nxt is not None:
             out = self._new(self.component_calls(nxt))

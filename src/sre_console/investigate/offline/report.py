@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import Finding, clock, relative
+from sre_console.investigate.offline.analysis import Analyst, Finding, clock, relative
 from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
@@ -33,6 +33,7 @@ def write_report(plan: Planner) -> str:
         body = fn().strip()
         out.append(f"{name}: {body}" if "\n" not in body else f"{name}:\n{body}")
         if name == "ROOT CAUSE":
+            out.append("CONFIDENCE: " + writer.confidence())
             out.append("EVIDENCE:\n" + writer.evidence())
     return "\n\n".join(out) + "\n"
 
@@ -42,10 +43,52 @@ class ReportWriter:
         self.plan, self.ev, self.d = plan, plan.ev, d
         self.focus = plan.focus()
         self.culprit = d.culprit or self.focus
+        self.f: Finding = plan.analysis()
+        self.by_evidence = self.evidence_first()
+        if self.by_evidence and self.f.origin is not None and self.f.origin.kind == "service":
+            self.culprit = self.f.origin.name
+
+    def evidence_first(self) -> bool:
+        """Write the cause from the evidence-first analysis rather than the category rules: when no rule
+        matches, or when the rule's culprit is not where the evidence leads and the origin's dominant new
+        errors are not what the rule matched (a caller's timeouts, a probe, noise)."""
+        f, d = self.f, self.d
+        if self.plan.target is None or f.origin is None:
+            return False
+        sigs = self.origin_signatures()
+        if d.category is None:
+            return bool(sigs or f.origin.own)
+        if not sigs:
+            return False
+        if any(d.category.pattern.search(s.sample) for s in sigs[:2]):
+            return False
+        own = {o.source for o in d.evidence if o.service == d.culprit} & {"list_pods", "describe_pod", "get_events", "check_service_health"}
+        if d.culprit == f.origin.name and own:
+            return False
+        # The origin must stand on more than "its errors name nothing further": its own failing state, or a
+        # hop the errors led to. Otherwise a rule that found the mechanism elsewhere knows more.
+        followed = len(f.chain) > 1
+        if not (followed or f.origin.own or f.origin.saturation):
+            return False
+        return d.category.strength < 2 or d.category.name in ("upstream-saturation",)
+
+    def origin_signatures(self) -> list:
+        """The dominant new errors that carry the cause: the origin's own, else the last hop's that name it."""
+        chain = self.f.chain
+        for c in reversed(chain):
+            if c.signatures:
+                return c.signatures
+        return []
 
     # helpers ------------------------------------------------------------------------
-    def ns(self, service: str | None) -> str:
-        return self.ev.namespace_of(service) or self.plan.focus_ns() or "default"
+    def ns(self, service: str | None) -> str | None:
+        """The namespace from the evidence; None when no tool said it (never a guessed `default`)."""
+        return self.ev.namespace_of(service) or (self.plan.focus_ns() if service in (None, self.focus) else None)
+
+    def kn(self, service: str | None) -> str:
+        """`-n NS ` for kubectl when the namespace is known, else `-A`-free text the user can complete from evidence."""
+        ns = self.ns(service)
+        return f"-n {ns} " if ns else ""
 
     def deployment(self, service: str | None) -> str:
         h = self.ev.health.get(service or "") or {}
@@ -93,10 +136,139 @@ class ReportWriter:
             d = diagnose(self.ev.observations(), self.ev.deploys, bad, svc, only_service=svc)
             sub = ReportWriter(self.plan, d)
             sub.focus = sub.culprit = svc
-            lines.append(f"- {svc}: " + sub.root_cause())
+            lines.append(f"- {svc}: " + sub.rule_root_cause())
         return "\n".join(lines) or "none: every service is healthy."
 
     def root_cause(self) -> str:
+        if self.plan.target is not None and self.plan.target not in self.ev.health and not self.ev.calls_ok():
+            return self.tools_failed()
+        if self.plan.target is not None and Analyst(self.ev, self.plan.target).quiet(self.plan.target):
+            return self.healthy()
+        if self.by_evidence:
+            return self.evidence_root_cause()
+        text = self.rule_root_cause()
+        if self.f.onset.at is not None and self.plan.target is not None:
+            text += " " + self.f.onset.sentence()
+        return text
+
+    def healthy(self) -> str:
+        """The service shows no fault: say so, with what was checked, and never blame old noise."""
+        t = self.plan.target
+        h = self.ev.health.get(t or "") or {}
+        er, p99 = h.get("error_rate"), h.get("p99_ms")
+        text = (f"none found: {t} is healthy in every signal checked (verdict healthy, error rate {'' if er is None else f'{er:.1%}'}, "
+                f"p99 {'' if p99 is None else f'{p99:.0f} ms'}, no firing alert, no unhealthy pod); no fault is established.")
+        sigs = Analyst(self.ev, t).signatures(t, None)
+        if sigs:
+            s = sigs[0]
+            text += (f" Its errors are old and rare, not a fault: \"{_q(s.sample, 120)}\" ({s.count}x, present since {clock(s.first)}, "
+                     "before any change in the window).")
+        if self.plan.symptoms:
+            text += f" The report \"{_q(self.plan.symptoms, 100)}\" is not borne out by these signals."
+        return text
+
+    def tools_failed(self) -> str:
+        failed = self.ev.failed
+        why = "; ".join(f"{t}: {_q(msg, 90)}" for t, _, msg in failed[:3])
+        return (f"not established: the tools failed ({len(failed)} of {len(self.ev.calls)} calls), so there is no evidence about "
+                f"{self.plan.target} to reason from ({why}). Retry when the backends answer; nothing here says what is wrong.")
+
+    def evidence_root_cause(self) -> str:
+        """The cause as the evidence-first analysis found it: origin, mechanism (quoted), trigger, path."""
+        f = self.f
+        origin = f.origin
+        parts: list[str] = []
+        sigs = self.origin_signatures()
+        onset = f.onset.at
+        if origin.kind == "external":
+            via = next((c for c in reversed(f.chain[:-1]) if c.signatures), f.chain[0])
+            head = f"{origin.name}, outside the cluster, fails {via.name}'s calls"
+            if via.credential:
+                head += f": it refuses {via.name}'s credential (\"{_q(via.credential, 200)}\"), so the key or token {via.name} uses for it was revoked, expired or rotated"
+            quotes = [s.quote(onset) for s in via.signatures[:2] if s.sample != via.credential]
+            counted = next((s for s in via.signatures if s.sample == via.credential), None)
+            if counted is not None:
+                head += f" ({counted.count}x, first seen {clock(counted.first)}{', ' + relative(counted.first, onset) if relative(counted.first, onset) else ''})"
+            parts.append(head + "." + (f" {via.name}'s other new errors: " + "; ".join(quotes) + "." if quotes else ""))
+        elif not f.established:
+            return self.not_established()
+        else:
+            lead = f"{origin.name} is where the failure starts"
+            if sigs:
+                lead += ": its dominant new error since the onset is " + sigs[0].quote(onset)
+                if len(sigs) > 1:
+                    lead += ", then " + sigs[1].quote(onset, 160)
+            parts.append(lead + ".")
+            if origin.own:
+                parts.append("Its own state: " + "; ".join(_q(o, 160) for o in origin.own[:3]) + ".")
+            if origin.saturation:
+                parts.append("Saturation: " + "; ".join(origin.saturation[:2]) + ".")
+            od = origin.diagnosis
+            if od is not None and od.category is not None and od.category.name not in ("upstream-saturation",) and \
+                    any(od.category.pattern.search(s.sample) for s in sigs[:2]):
+                parts.append(f"That is {od.category.mechanism}.")
+            if origin.credential and origin.kind != "external":
+                parts.append(f"The error says a credential was refused (\"{_q(origin.credential, 140)}\"): rotate it rather than restart.")
+        parts.append(self.trigger_sentence(origin if origin.kind != "external" else next(
+            (c for c in reversed(f.chain[:-1]) if c.kind == "service"), origin)))
+        victims = [c.name for c in f.chain if c is not origin and c.kind != "external"]
+        if victims:
+            hops = " → ".join(c.name for c in f.chain)
+            parts.append(f"Path: {hops}; {', '.join(victims)} {'is a victim' if len(victims) == 1 else 'are victims'}: "
+                         f"{'its' if len(victims) == 1 else 'their'} errors name the next hop.")
+        parts.append(f.onset.sentence())
+        return " ".join(p for p in parts if p)
+
+    def trigger_sentence(self, origin: Any) -> str:
+        f = self.f
+        t = f.trigger
+        if t is not None:
+            when = relative(t.at, f.onset.at)
+            return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors."
+        before = [c for c in f.changes if c.before_onset]
+        if before:
+            c = before[0]
+            return (f"A change preceded the onset but does not match the errors, so it is not blamed: {c.phrase()} "
+                    f"({relative(c.at, f.onset.at) or 'before the onset'}).")
+        who = origin.name if origin is not None else self.focus
+        return f"No deploy or config change of {who} precedes the onset within 24h, so the trigger is load or the environment, not a change."
+
+    def not_established(self) -> str:
+        f = self.f
+        known = []
+        target = self.plan.target
+        h = self.ev.health.get(target or "") or {}
+        if h:
+            known.append(f"{target} is {h.get('status')}" + (f" ({'; '.join(h.get('reasons') or [])[:160]})" if h.get("reasons") else ""))
+        sigs = self.origin_signatures()
+        if sigs:
+            known.append("its most frequent error is " + sigs[0].quote(f.onset.at, 160))
+        text = "not established: " + ("; ".join(known) or "the evidence gathered does not show a failure") + "."
+        if f.hypotheses:
+            text += " Leading hypotheses: " + " ".join(f"{i}) {h} (would confirm: {c})." for i, (h, c) in enumerate(f.hypotheses[:3], 1))
+        return text
+
+    def confidence(self) -> str:
+        f = self.f
+        if self.plan.target is None:
+            return "medium: a sweep of every service's health" if self.ev.health else "low: no service answered"
+        if self.plan.target not in self.ev.health and not self.ev.calls_ok():
+            return "low: the tools failed, nothing was observed"
+        if not self.by_evidence:
+            d = self.d
+            if d.category is None:
+                h = self.ev.health.get(self.focus or "") or {}
+                return "medium: every signal checked is healthy" if h.get("status") == "healthy" else "low: no failure pattern matched"
+            level = "high" if (d.deploy is not None or d.category.strength >= 2) and len(d.evidence) >= 2 else "medium"
+            return f"{level}: the {d.category.name} pattern in {len({o.source for o in d.evidence})} kinds of evidence" + (
+                f", and a matching change ({d.deploy.get('version')})" if d.deploy is not None else "")
+        why = []
+        if f.origin is not None:
+            why.append(f"the origin {f.origin.name}'s own evidence was {'read' if f.origin.read else 'not readable'}")
+        why.append("a matching change precedes the onset" if f.trigger is not None else "no matching change")
+        return f"{f.confidence}: " + ", ".join(why)
+
+    def rule_root_cause(self) -> str:
         d, svc = self.d, self.culprit
         if d.category is None:
             h = self.ev.health.get(self.focus or "") or {}
