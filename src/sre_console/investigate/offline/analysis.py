@@ -480,7 +480,7 @@ class Analyst:
                     continue
                 text = f"{d.get('change') or ''} {_diff_text(d)}"
                 matches = len(ev_words & _words(text)) >= 1 or any(i.lower() in text.lower() for i in _idents(evidence_text))
-                out.append(Change(svc, d, at, _config_only(d), before, matches))
+                out.append(Change(svc, d, at, config_only(d), before, matches))
         out.sort(key=lambda c: (not c.before_onset, not c.matches, -(c.at.timestamp() if c.at else 0)))
         return out
 
@@ -543,7 +543,7 @@ def _one_line(text: Any, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _config_only(d: dict[str, Any]) -> bool:
+def config_only(d: dict[str, Any]) -> bool:
     kind = str(d.get("kind") or d.get("type") or "").lower()
     if kind in ("config", "config-only", "configmap", "configuration"):
         return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import Analyst, Finding, clock, relative
+from sre_console.investigate.offline.analysis import Analyst, Change, Finding, clock, config_only, relative
 from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
@@ -412,56 +412,155 @@ class ReportWriter:
         return f"P4: no user impact: {why}."
 
     def s_immediate_actions(self) -> str:
+        """Actions that fit the evidence, with names and namespaces from it; never a placeholder."""
+        steps = self.evidence_actions() if self.by_evidence else self.rule_actions()
+        svc = self.culprit
+        if svc and self.ev.service_pods(svc) or svc in self.ev.health:
+            steps.append(f"Watch recovery: `kubectl {self.kn(svc)}get pods -l app={svc} -w` and the error rate in `sre-console`.")
+        if not steps:
+            steps.append("Nothing to change yet: the evidence does not establish a cause (see the hypotheses above).")
+        return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+
+    def revert_change(self, change: Any) -> list[str]:
+        """A deploy that a rollback reverts is rolled back; a config-only change is reverted where it was made
+        (a rollback does not revert a ConfigMap edited in place)."""
+        svc = change.service
+        kn, dep = self.kn(svc), self.deployment(svc)
+        d = change.deploy
+        text = f"{d.get('change') or ''} {d.get('diff') or ''}"
+        cm = _CONFIGMAP.search(text)
+        if change.config_only or cm:
+            out = []
+            if cm:
+                out.append(f"Revert the config change {d.get('version') or ''} in ConfigMap {cm.group(1)} (it is edited in place, so "
+                           f"`rollout undo` would not revert it): `kubectl {kn}edit configmap/{cm.group(1)}`, then "
+                           f"`kubectl {kn}rollout restart deployment/{dep}`.")
+            else:
+                out.append(f"Revert the config-only revision {d.get('revision') or d.get('version')} of {dep} (it changed the pod template, "
+                           f"so the previous revision restores it): `kubectl {kn}rollout undo deployment/{dep}`.")
+            return out
+        if d.get("revision") is not None:
+            return [f"Roll back {dep} to the revision before {d.get('version')}: `kubectl {kn}rollout undo deployment/{dep}` "
+                    f"(then `kubectl {kn}rollout status deployment/{dep}`)."]
+        return [f"Revert {d.get('version')}: `kubectl {kn}rollout undo deployment/{dep}`."]
+
+    def evidence_actions(self) -> list[str]:
+        f = self.f
+        origin = f.origin
+        steps: list[str] = []
+        if origin is None:
+            return steps
+        if origin.kind == "external":
+            via = next((c for c in reversed(f.chain[:-1]) if c.kind == "service"), None)
+            if via is not None:
+                kn, dep = self.kn(via.name), self.deployment(via.name)
+                if via.credential:
+                    steps.append(f"Rotate the credential {via.name} uses for {origin.name}: issue a new one with the provider, put it in the "
+                                 f"Secret the deployment reads (`kubectl {kn}get deployment/{dep} -o jsonpath='{{..secretKeyRef.name}}'`), "
+                                 f"then `kubectl {kn}rollout restart deployment/{dep}`. Restarting without a new credential changes nothing.")
+                else:
+                    steps.append(f"Check {origin.name} from inside the cluster: `kubectl {kn}exec deployment/{dep} -- "
+                                 f"curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' https://{origin.name}/`, and its provider's status page.")
+                    steps.append(f"Protect {via.name} while {origin.name} fails: lower its timeouts and retries so callers fail fast.")
+            return steps
+        if f.trigger is not None:
+            steps += self.revert_change(f.trigger)
+        kn, dep = self.kn(origin.name), self.deployment(origin.name) if origin.kind == "service" else origin.name
+        if origin.credential:
+            steps.append(f"Rotate the credential {origin.name} presents (\"{_q(origin.credential, 90)}\") and restart it: "
+                         f"`kubectl {kn}rollout restart deployment/{dep}`.")
+        bad = [p for p in (self.ev.service_pods(origin.name) if origin.kind == "service" else []) if not p.get("healthy")]
+        if bad and int(bad[0].get("restarts") or 0) > 0:
+            steps.append(f"Keep the crash evidence: `kubectl {kn}logs {bad[0]['name']} --previous > {bad[0]['name']}-previous.log`.")
+        for sat in origin.saturation[:1]:
+            steps.append(f"Relieve the saturation ({sat}): `kubectl {kn}describe pod {sat.split()[0]}` for its limits, then raise them "
+                         f"with `kubectl {kn}set resources deployment/{dep}` to what the usage shows.")
+        sigs = self.origin_signatures()
+        if sigs and origin.kind == "service":
+            frag = _grep_fragment(sigs[0].sample)
+            steps.append(f"Confirm the error is still growing on {origin.name}: `kubectl {kn}logs deployment/{dep} --since=15m | grep -cF '{frag}'`.")
+        return steps
+
+    def rule_actions(self) -> list[str]:
         svc, d = self.culprit, self.d
-        ns, dep = self.ns(svc), self.deployment(svc)
+        kn, dep = self.kn(svc), self.deployment(svc)
         bad = self.bad_pods(svc)
         pod = bad[0]["name"] if bad else None
         steps: list[str] = []
         cat = d.category.name if d.category else None
-        if d.deploy is not None and d.deploy.get("revision") is not None:
-            steps.append(f"Roll back {dep} to the revision before {d.deploy.get('version')}: `kubectl -n {ns} rollout undo deployment/{dep}` "
-                         f"(then `kubectl -n {ns} rollout status deployment/{dep}`).")
+        trigger = next((c for c in self.f.changes if c.deploy is d.deploy or c.deploy == d.deploy), None) if d.deploy is not None else None
+        if trigger is not None:
+            steps += self.revert_change(trigger)
         elif d.deploy is not None:
-            steps.append(f"Revert {d.deploy.get('version')}: `kubectl -n {ns} rollout undo deployment/{dep}`.")
+            owner = d.deploy.get("service") or svc
+            steps += self.revert_change(_as_change(owner, d.deploy))
         if cat == "memory-exhaustion":
             lim = self.limit(svc)
             if d.deploy is None:
-                steps.append(f"Give the pods headroom while the cause is fixed: `kubectl -n {ns} set resources deployment/{dep} --limits=memory={_double(lim)}`.")
+                if lim and _double(lim):
+                    steps.append(f"Give the pods headroom while the cause is fixed: `kubectl {kn}set resources deployment/{dep} --limits=memory={_double(lim)}`.")
+                else:
+                    steps.append(f"Read the memory limit (`kubectl {kn}get deployment/{dep} -o jsonpath='{{..resources.limits.memory}}'`) and raise it while the cause is fixed.")
             if pod:
-                steps.append(f"Keep the crash evidence: `kubectl -n {ns} logs {pod} --previous > {pod}-previous.log`.")
+                steps.append(f"Keep the crash evidence: `kubectl {kn}logs {pod} --previous > {pod}-previous.log`.")
         elif cat == "connection-pool-exhaustion":
-            steps.append(f"Check pool and database connections: `kubectl -n {ns} logs deployment/{dep} --tail=200 | grep -i -E 'hikari|pool|connection'`.")
-            steps.append(f"If the rollback cannot happen at once, add capacity: `kubectl -n {ns} scale deployment/{dep} --replicas=<n+2>` (watch the database's connection limit).")
+            steps.append(f"Check pool and database connections: `kubectl {kn}logs deployment/{dep} --tail=200 | grep -i -E 'hikari|pool|connection'`.")
+            desired = ((self.ev.health.get(svc or "") or {}).get("deployment") or {}).get("desired")
+            if desired:
+                steps.append(f"If the revert cannot happen at once, add capacity: `kubectl {kn}scale deployment/{dep} --replicas={int(desired) + 2}` "
+                             "(watch the database's connection limit).")
         elif cat == "resource-pressure-eviction":
             nodes = sorted({p.get("node") for p in bad if p.get("node") and p.get("node") != "<none>"})
-            for n in nodes[:2] or ["<node>"]:
+            for n in nodes[:2]:
                 steps.append(f"Inspect the node: `kubectl describe node {n}` and `kubectl top node {n}`.")
-            steps.append(f"Clean up evicted pods: `kubectl -n {ns} delete pods --field-selector=status.phase=Failed`.")
+            if not nodes:
+                steps.append("Find the nodes under pressure: `kubectl get nodes -o wide` and `kubectl describe nodes | grep -A5 Conditions`.")
+            steps.append(f"Clean up evicted pods: `kubectl {kn}delete pods --field-selector=status.phase=Failed`.")
         elif cat == "certificate-expiry":
-            steps.append(f"Confirm the expiry: `kubectl -n {ns} get secrets,certificates` and `openssl s_client -connect <host>:443 </dev/null | openssl x509 -noout -dates`.")
-            steps.append(f"Renew the certificate (cert-manager: `kubectl -n {ns} annotate certificate <name> cert-manager.io/issue-temporary-certificate=true --overwrite`) and restart: `kubectl -n {ns} rollout restart deployment/{dep}`.")
+            up = d.upstream or svc
+            uns = d.upstream_ns or self.ns(up)
+            ukn = f"-n {uns} " if uns else ""
+            host = _host_in(d.evidence) or (f"{up}.{uns}.svc" if uns else up)
+            steps.append(f"Confirm the expiry: `kubectl {ukn}get certificates,secrets` and `openssl s_client -connect {host} -servername {host.split(':')[0]} "
+                         "</dev/null | openssl x509 -noout -dates`.")
+            steps.append(f"Fix why renewal fails (see the warnings above), then renew: `kubectl {ukn}describe certificates` and "
+                         f"`cmctl renew {ukn}--all`; restart the server: `kubectl {ukn}rollout restart deployment/{self.deployment(up)}`.")
         elif cat == "bad-image":
-            steps.append(f"Check the image: `kubectl -n {ns} describe pod {pod or '<pod>'} | grep -A3 -i image`; roll back with `kubectl -n {ns} rollout undo deployment/{dep}`.")
+            target = pod or f"deployment/{dep}"
+            steps.append(f"Check the image: `kubectl {kn}describe {'pod ' + pod if pod else target} | grep -A3 -i image`; "
+                         f"roll back with `kubectl {kn}rollout undo deployment/{dep}`.")
         elif cat == "dns-failure":
+            name = _lookup_in(d.evidence)
             steps.append("Check cluster DNS: `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l k8s-app=kube-dns --tail=100`.")
-            steps.append(f"Test resolution from the pod: `kubectl -n {ns} exec {pod or 'deploy/' + dep} -- nslookup <dependency>`.")
+            if name:
+                steps.append(f"Test resolution from the service: `kubectl {kn}exec deployment/{dep} -- nslookup {name}`.")
         elif cat == "upstream-saturation":
-            up = d.upstream or "<dependency>"
-            steps.append(f"Check {up}'s health and limits: `kubectl get pods -A | grep {up}` or its status page; `curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' https://{up}/health`.")
-            steps.append(f"Shed or slow load on {svc} while {up} recovers: lower concurrency/timeouts, or `kubectl -n {ns} scale deployment/{dep} --replicas=<n>` if {svc} itself is the bottleneck.")
+            up = d.upstream
+            if up:
+                steps.append(f"Check {up}'s health and limits: `kubectl get pods -A | grep {up}` or its status page.")
+            steps.append(f"Shed or slow load on {svc} while the dependency recovers: lower its concurrency and timeouts so callers fail fast.")
         elif cat == "consumer-lag":
-            steps.append(f"Measure the lag: `kafka-consumer-groups.sh --bootstrap-server <broker> --describe --group {svc}`; scale consumers: `kubectl -n {ns} scale deployment/{dep} --replicas=<partitions>`.")
+            steps.append(f"Measure the lag and the group's state from the consumer's own log: `kubectl {kn}logs deployment/{dep} --since=30m | grep -i -E 'lag|rebalanc|commit'`; "
+                         "scale consumers up to the topic's partition count.")
         elif cat == "cache-eviction":
             steps.append("Check the cache: `redis-cli INFO memory` and `redis-cli INFO stats | grep evicted_keys`; raise maxmemory or cut key TTLs.")
         elif cat == "cpu-throttling":
-            steps.append(f"Confirm throttling: `kubectl -n {ns} top pods -l app={svc}`; raise the CPU limit: `kubectl -n {ns} set resources deployment/{dep} --limits=cpu=<2x>`.")
+            lim = self.cpu_limit(svc)
+            steps.append(f"Confirm throttling: `kubectl {kn}top pods -l app={svc}`"
+                         + (f"; raise the CPU limit: `kubectl {kn}set resources deployment/{dep} --limits=cpu={lim}`." if lim else "."))
         elif cat == "probe-misconfiguration":
-            steps.append(f"Read the probe settings: `kubectl -n {ns} get deployment/{dep} -o jsonpath='{{.spec.template.spec.containers[0].livenessProbe}}'`; relax timeouts if the app is healthy.")
-        if pod:
-            steps.append(f"Watch recovery: `kubectl -n {ns} get pods -l app={svc} -w`.")
-        else:
-            steps.append(f"Watch recovery: `kubectl -n {ns} get pods -l app={svc}` and the error rate in `sre-console`.")
-        return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+            steps.append(f"Read the probe settings: `kubectl {kn}get deployment/{dep} -o jsonpath='{{.spec.template.spec.containers[0].livenessProbe}}'`; relax timeouts if the app is healthy.")
+        return steps
+
+    def cpu_limit(self, service: str | None) -> str | None:
+        """Twice the current CPU limit, when describe showed one."""
+        for name in [p["name"] for p in self.ev.service_pods(service)]:
+            for c in (self.ev.describe.get(name) or {}).get("containers") or []:
+                lim = str(((c.get("resources") or {}).get("limits") or {}).get("cpu") or "")
+                m = re.match(r"^(\d+)(m?)$", lim)
+                if m:
+                    return f"{int(m.group(1)) * 2}{m.group(2)}"
+        return None
 
     def s_runbook_reference(self) -> str:
         hits = sorted(self.ev.runbooks, key=lambda r: -float(r.get("relevance") or 0)) or self.ev.related
@@ -587,8 +686,41 @@ def _rank(h: dict) -> int:
     return {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}.get(h.get("status"), 2)
 
 
-def _double(limit: str | None) -> str:
+def _double(limit: str | None) -> str | None:
     m = re.match(r"^(\d+)(Mi|Gi|M|G)?$", limit or "")
     if not m:
-        return "<2x current>"
+        return None
     return f"{int(m.group(1)) * 2}{m.group(2) or ''}"
+
+
+_CONFIGMAP = re.compile(r"\bConfigMap[\s:/]+(?:[a-z0-9-]+/)?([a-z0-9][a-z0-9.-]*[a-z0-9])", re.I)
+_HOST = re.compile(r"https?://([a-z0-9.-]+(?::\d+)?)|\b([a-z0-9-]+\.[a-z0-9-]+\.svc(?:\.cluster\.local)?:\d+)")
+_LOOKUP = re.compile(r"lookup ([a-z0-9][a-z0-9.-]*[a-z0-9])")
+
+
+def _host_in(evidence: list) -> str | None:
+    for o in evidence:
+        m = _HOST.search(o.text)
+        if m:
+            host = m.group(1) or m.group(2)
+            return host if ":" in host else host + ":443"
+    return None
+
+
+def _lookup_in(evidence: list) -> str | None:
+    for o in evidence:
+        m = _LOOKUP.search(o.text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _grep_fragment(sample: str) -> str:
+    """A literal piece of the error to count with grep -F: its longest run without digits or quotes."""
+    parts = [p.strip() for p in re.split(r"[\d'\"]+", sample) if len(p.strip()) >= 8]
+    frag = max(parts, key=len) if parts else sample[:40]
+    return frag[:60]
+
+
+def _as_change(service: str, deploy: dict) -> Any:
+    return Change(service, deploy, None, config_only(deploy), True, True)
