@@ -14,7 +14,8 @@ import yaml
 
 from sre_console.host import McpHost, builtin_server
 from sre_console.investigate import Investigation
-from sre_console.investigate.offline import OfflineInvestigator, parse_steps
+from sre_console.investigate.offline import OfflineInvestigator
+from sre_console.investigate.offline.steps import procedure_from_meta
 from sre_console.scoring import score
 from sre_mcp.prompts import PROMPTS
 from sre_mcp.scenarios.loader import list_shipped, resolve
@@ -55,7 +56,13 @@ def check_against_answer(folder: Path, result) -> None:
     assert s.keywords_ok and not s.forbidden_blamed and s.category_ok, (s.as_dict(), result.report.root_cause)
 
 
-@pytest.mark.parametrize("name", list_shipped())
+def _written_beside_the_rules(name: str) -> bool:
+    """Blind scenarios are scored as a set by `sre-console eval` (at least 90%), not one by one here."""
+    answer = resolve(name) / "answer.yaml"
+    return not (answer.exists() and (yaml.safe_load(answer.read_text()) or {}).get("written") == "blind")
+
+
+@pytest.mark.parametrize("name", [n for n in list_shipped() if _written_beside_the_rules(n)])
 def test_shipped_scenario_root_cause(name):
     folder = resolve(name)
     result = asyncio.run(investigate_worst(folder))
@@ -69,11 +76,16 @@ def test_unseen_scenario_root_cause(folder):
     check_against_answer(folder, result)
 
 
-def test_steps_parsed_from_every_prompt():
+def test_steps_reach_the_planner_as_data_from_every_prompt():
+    """The structure a host gets in `_meta` is what the planner follows: the same tools per step, and the
+    rendered text is made from it (no step parsed from prose)."""
     for p in PROMPTS:
-        text = p.render({a.name: "x" for a in p.arguments})
-        steps = parse_steps(text)
-        assert [s.tools for s in steps] == [t for t in p.step_tools() if t]
+        args = {a.name: "x" for a in p.arguments}
+        proc = procedure_from_meta({"sre/steps": p.structure(args)})
+        assert [s.tools for s in proc.steps] == p.step_tools()
+        text = p.render(args)
+        for s in proc.steps:
+            assert f"{s.number}. {s.text}" in text
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +154,7 @@ def test_offline_investigator_has_no_scenario_facts_in_its_code():
     import sre_console.investigate as pkg
     from sre_mcp.scenarios.loader import list_shipped, load_scenario
 
-    source = "\n".join(p.read_text() for p in Path(pkg.__file__).parent.glob("*.py")).lower()
+    source = "\n".join(p.read_text() for p in Path(pkg.__file__).parent.rglob("*.py")).lower()
     facts: set[str] = set()
     for name in list_shipped():
         sc = load_scenario(name)

@@ -256,7 +256,12 @@ class Analyst:
         return Onset(at, why)
 
     def series_onset(self, health: dict) -> tuple[datetime, str] | None:
-        """Where a metric series (error rate, p99) steps up: the first point above twice the early baseline."""
+        """Where a metric series (error rate, p99) steps up: the health check's `onset` when it gives one,
+        else the first point of a raw series above twice its early baseline."""
+        o = health.get("onset")
+        if isinstance(o, dict) and parse_time(o.get("at")):
+            what = f"{o.get('metric')} rose from {o.get('before')} to {o.get('after')}" if o.get("metric") else "a metric rose"
+            return parse_time(o.get("at")), what
         series = health.get("series") or health.get("metrics_series") or {}
         best = None
         for name, points in (series.items() if isinstance(series, dict) else []):

@@ -214,8 +214,7 @@ class ReportWriter:
         victims = [c.name for c in f.chain if c is not origin and c.kind != "external"]
         if victims:
             hops = " → ".join(c.name for c in f.chain)
-            parts.append(f"Path: {hops}; {', '.join(victims)} {'is a victim' if len(victims) == 1 else 'are victims'}: "
-                         f"{'its' if len(victims) == 1 else 'their'} errors name the next hop.")
+            parts.append(f"Path (each hop a victim of the next, not a cause): {hops}; its errors name the next hop.")
         parts.append(f.onset.sentence())
         return " ".join(p for p in parts if p)
 
