@@ -32,7 +32,8 @@ from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnos
 
 MAX_DEPTH = 3  # hops from the paged service to the origin
 CHANGE_WINDOW = timedelta(hours=24)  # a change older than this before the onset is not a trigger
-NEW_MARGIN = timedelta(minutes=10)  # a signature first seen this long before the onset still counts as new
+NEW_MARGIN = timedelta(minutes=10)
+TIME_CORRELATION = timedelta(minutes=20)  # a change of the origin this close before the onset is a suspect by timing alone  # a signature first seen this long before the onset still counts as new
 _MASK = re.compile(r"(tx-[a-z0-9]+)|([0-9a-f]{8,})|([0-9]+(?:\.[0-9]+)?)")
 _LEVEL_PREFIX = re.compile(r"^(?:\S+Z\s+)?(?:\[?(?:ERROR|FATAL|WARN(?:ING)?|INFO|SEVERE|CRITICAL)\]?\s*[:-]?\s*)?")
 _LINE_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)")
@@ -48,6 +49,7 @@ _MEM_UNITS = {None: 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi"
 # Pod states that are the pod's own failure (not a caller's view of someone else's).
 _OWN_FAILURE = re.compile(r"CrashLoopBackOff|OOMKilled|Error|Evicted|ImagePullBackOff|ErrImagePull|Pending|"
                           r"CreateContainerConfigError|CreateContainerError|Init:|ContainerCannotRun|NotReady", re.I)
+_CAUSED_BY = re.compile(r"^\s*Caused by:\s*(.+)$")
 _CREDENTIAL = re.compile(r"\b(401|unauthori[sz]ed|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
                          r"(?:api key|token|credential)s? (?:has been |was |is )?(?:revoked|expired|invalid)|invalid_grant|"
                          r"authorization grant is invalid|password authentication failed)\b", re.I)
@@ -159,6 +161,8 @@ class Component:
     diagnosis: Diagnosis | None = None  # the rules on its own evidence
     read: bool = False  # its own pods, events and logs have been gathered
     credential: str | None = None  # an error line that says a credential was refused
+    causes: list[str] = field(default_factory=list)  # "Caused by:" lines of its pod logs, innermost last
+    database: list[str] = field(default_factory=list)  # what its database activity says stands out
 
 
 @dataclass
@@ -218,6 +222,20 @@ class Analyst:
                     key = (e.get("timestamp"), e.get("host"), e.get("message"))
                     if key not in self.ev._row_keys:
                         add(e.get("message", ""), parse_time(e.get("timestamp")), e.get("host"), "trace_transaction")
+        # count_errors (grouped by message shape) counts every line, not only the rows a search returned:
+        # its count and first-seen time are the better figures for a shape this service logs.
+        for g in self.ev.error_groups:
+            if g.get("_group_by") != "message":
+                continue
+            s = sigs.get(g.get("key") or shape(g.get("sample", "")))
+            if s is None:
+                continue
+            s.count = max(s.count, int(g.get("errors") or 0))
+            first = parse_time(g.get("first_seen"))
+            if first is not None and (s.first is None or first < s.first):
+                s.first = first
+                if cut is not None and first < cut:
+                    s.before = max(s.before, 1)
         if not sigs:
             # Nothing in the log store: the pod's own log is the next best witness.
             for pod, logs in self.ev.pod_logs.items():
@@ -360,6 +378,9 @@ class Analyst:
             if term.get("reason"):
                 text += f", last terminated {term.get('reason')} exit {term.get('exit_code')}"
             c.own.append(text + ")")
+        limits = self.limits_of(pods)
+        for p in pods:
+            c.saturation += self.saturation(p, limits)
         for p in pods:
             d = self.ev.describe.get(p["name"])
             if not d:
@@ -371,10 +392,6 @@ class Analyst:
                         c.own.append(f"{p['name']} container {ct.get('name')} {key.replace('_', ' ')}: {st.get('reason')}"
                                      + (f" \"{_one_line(st.get('message'))}\"" if st.get("message") else "")
                                      + (f" exit {st.get('exitCode')}" if st.get("exitCode") is not None else ""))
-            c.saturation += self.saturation(p, d)
-        for p in pods:
-            if p["name"] not in self.ev.describe:
-                c.saturation += self.saturation(p, None)
         names = {p["name"] for p in pods}
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
@@ -384,10 +401,18 @@ class Analyst:
                     c.own.append(text)
         c.read = self.is_read(c, pods)
         c.names = [n for n, _, _ in self.named_components(c.signatures, {name, self.target or ""})]
-        for s in c.signatures:
-            if _CREDENTIAL.search(s.sample):
-                c.credential = s.sample
+        lines = [ln for p in pods for ln in (self.ev.pod_logs.get(p["name"]) or {}).get("lines") or []]
+        for ln in lines:
+            m = _CAUSED_BY.search(ln)
+            if m and m.group(1).strip() not in c.causes:
+                c.causes.append(m.group(1).strip())
+        for text in [s.sample for s in c.signatures] + c.causes[::-1] + lines:
+            if _CREDENTIAL.search(text):
+                c.credential = _LEVEL_PREFIX.sub("", text.strip())
                 break
+        db = self.ev.databases.get(name)
+        if db:
+            c.database = [str(x) for x in db.get("findings") or []]
         if kind == "service":
             known_services = self.known
             c.diagnosis = diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), name,
@@ -397,30 +422,32 @@ class Analyst:
     def is_read(self, c: Component, pods: list[dict]) -> bool:
         if c.kind == "external":
             return True  # nothing of its own to read from here
-        listed = c.namespace in self.ev.pods
+        listed = c.namespace in self.ev.listed_all
         logs = any(p["name"] in self.ev.pod_logs for p in pods)
         if c.kind == "service":
             searched = any(s.get("service") == c.name for s in self.ev.searched)
-            bad = [p for p in pods if not p.get("healthy")]
-            return c.name in self.ev.health and listed and searched and (logs or not bad)
+            return c.name in self.ev.health and listed and searched and (logs or not pods)
         return listed and (logs or not pods)
 
-    def saturation(self, pod: dict, describe: dict | None) -> list[str]:
-        """Usage against limits and requests: CPU at its limit is throttling; memory near its limit is the next OOM."""
-        out = []
+    def limits_of(self, pods: list[dict]) -> dict[str, str]:
+        """The container limits of a set of sibling pods, from whichever of them was described."""
         limits: dict[str, str] = {}
-        requests: dict[str, str] = {}
-        for ct in (describe or {}).get("containers") or []:
-            res = ct.get("resources") or {}
-            limits.update({k: v for k, v in (res.get("limits") or {}).items() if v})
-            requests.update({k: v for k, v in (res.get("requests") or {}).items() if v})
+        for p in pods:
+            for ct in (self.ev.describe.get(p["name"]) or {}).get("containers") or []:
+                for k, v in ((ct.get("resources") or {}).get("limits") or {}).items():
+                    if v and k not in limits:
+                        limits[k] = v
+        return limits
+
+    def saturation(self, pod: dict, limits: dict[str, str]) -> list[str]:
+        """Usage against limits: CPU at its limit is throttling; memory near its limit is the next OOM."""
+        out = []
         cpu, mem = _cpu(pod.get("cpu")), _mem(pod.get("memory"))
         lim_cpu, lim_mem = _cpu(limits.get("cpu")), _mem(limits.get("memory"))
-        if cpu is not None and lim_cpu:
-            if cpu >= 0.9 * lim_cpu:
-                out.append(f"{pod['name']} uses {pod.get('cpu')} CPU of a {limits.get('cpu')} limit: throttled")
+        if cpu is not None and lim_cpu and cpu >= 0.9 * lim_cpu:
+            out.append(f"{pod['name']} uses {pod.get('cpu')} CPU of its {limits.get('cpu')} limit, so it is CPU-throttled")
         if mem is not None and lim_mem and mem >= 0.85 * lim_mem:
-            out.append(f"{pod['name']} uses {pod.get('memory')} memory of a {limits.get('memory')} limit")
+            out.append(f"{pod['name']} uses {pod.get('memory')} memory of its {limits.get('memory')} limit")
         return out
 
     # the chain --------------------------------------------------------------------------
@@ -448,6 +475,12 @@ class Analyst:
         origin = self.origin_of(chain)
         changes = self.changes(chain, origin, onset)
         trigger = next((c for c in changes if c.before_onset and c.matches), None)
+        if trigger is None and origin is not None:
+            # No change says what it did in words the errors share: a change of the origin itself that landed just
+            # before the onset is still the first suspect (named as a correlation in time, not a match).
+            close = [c for c in changes if c.service == origin.name and c.at and onset.at and
+                     timedelta(0) <= onset.at - c.at <= TIME_CORRELATION]
+            trigger = close[0] if close else None
         established, confidence, hypotheses = self.judge(chain, origin, trigger, changes, onset)
         return Finding(target, onset, chain, origin, changes, trigger, confidence, established, hypotheses, next_to_read)
 
@@ -458,7 +491,7 @@ class Analyst:
         d = c.diagnosis
         rule_own = d is not None and d.category is not None and d.category.strength >= 2 and d.category.name not in (
             "upstream-saturation", "certificate-expiry", "dns-failure")
-        if own_fail or rule_own or c.saturation:
+        if own_fail or rule_own or c.saturation or c.database or c.credential:
             return True
         return bool(c.signatures) and not c.names
 
@@ -473,8 +506,10 @@ class Analyst:
     def changes(self, chain: list[Component], origin: Component | None, onset: Onset) -> list[Change]:
         out: list[Change] = []
         who = [c.name for c in ([origin] if origin else []) + chain if c and c.kind == "service"]
-        evidence_text = " ".join(s.sample for c in chain for s in c.signatures) + " " + " ".join(o for c in chain for o in c.own)
+        evidence_text = " ".join(s.sample for c in chain for s in c.signatures) + " " + " ".join(
+            o for c in chain for o in c.own + c.causes + c.database)
         ev_words = _words(evidence_text)
+        saturated = " ".join(x for c in chain for x in c.saturation).lower()
         for svc in dict.fromkeys(who):
             for d in self.ev.deploys.get(svc, []):
                 at = parse_time(d.get("at"))
@@ -483,8 +518,10 @@ class Analyst:
                     before = at is not None
                 if d.get("status") in ("failed", "rolled_back"):
                     continue
-                text = f"{d.get('change') or ''} {_diff_text(d)}"
+                text = f"{d.get('change') or ''} {_diff_text(d)} {' '.join(map(str, d.get('changes') or []))}"
                 matches = len(ev_words & _words(text)) >= 1 or any(i.lower() in text.lower() for i in _idents(evidence_text))
+                # A resources change fits a saturation of the same resource.
+                matches = matches or any(r in saturated and r in text.lower() for r in ("cpu", "memory"))
                 out.append(Change(svc, d, at, config_only(d), before, matches))
         out.sort(key=lambda c: (not c.before_onset, not c.matches, -(c.at.timestamp() if c.at else 0)))
         return out

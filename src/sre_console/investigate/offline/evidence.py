@@ -35,7 +35,9 @@ class Evidence:
         self.deployments: dict[str, list[dict]] = {}
         self.calls: list[tuple[str, dict]] = []
         self.failed: list[tuple[str, dict, str]] = []
-        self.searched: list[dict] = []  # the filters and totals of every search_logs call
+        self.searched: list[dict] = []
+        self.listed_all: set[str] = set()  # namespaces whose every pod was listed (not only the unhealthy)
+        self.databases: dict[str, dict] = {}  # get_database_activity results by database  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
 
     def add(self, tool: str, args: dict, payload: Any, ok: bool) -> None:
@@ -43,6 +45,7 @@ class Evidence:
         if not ok or not isinstance(payload, dict):
             self.failed.append((tool, args, str(payload)[:300]))
             return
+        payload = _clean(payload)
         for rb in (payload.get("related_runbooks") or {}).get("runbooks") or []:
             self.related.append(rb)
         if tool == "check_service_health":
@@ -50,6 +53,8 @@ class Evidence:
         elif tool == "list_services":
             self.services = payload.get("services") or []
         elif tool == "list_pods":
+            if not args.get("status_filter"):
+                self.listed_all.add(payload.get("namespace"))
             ns = self.pods.setdefault(payload.get("namespace"), {})
             for p in payload.get("pods") or []:
                 ns[p["name"]] = p
@@ -76,6 +81,8 @@ class Evidence:
             self.runbooks.extend(payload.get("results") or [])
         elif tool == "get_slow_queries":
             self.slow.extend(payload.get("queries") or [])
+        elif tool == "get_database_activity":
+            self.databases[payload.get("database")] = payload
         elif tool == "list_deployments":
             self.deployments[payload.get("namespace")] = payload.get("deployments") or []
 
@@ -207,3 +214,13 @@ def hosts_by_errors(rows: list[dict], service: str | None) -> list[str]:
         if r.get("service") == service and r.get("host"):
             counts[r["host"]] = counts.get(r["host"], 0) + 1
     return sorted(counts, key=lambda h: -counts[h])
+
+
+def _clean(value: Any) -> Any:
+    """Drop the markers a shortened result carries in its lists ({"_omitted": ...}): they are not rows."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if k != "_truncated"}
+    if isinstance(value, list):
+        return [_clean(v) for v in value if not (isinstance(v, dict) and "_omitted" in v)]
+    return value
+

@@ -98,21 +98,23 @@ class Planner:
                 return calls  # its namespace comes with it
             ns = ns or self.ev.namespace_of(c.name)
             if not any(a.get("service") == c.name for a in self.ev.searched):
-                calls.append(("search_logs", {"service": c.name, "level": "ERROR", "time_range": WIDE_WINDOW, "limit": 200}))
+                calls.append(("search_logs", {"service": c.name, "level": "ERROR", "time_range": WIDE_WINDOW, "limit": 100}))
             if c.name not in self.ev.deploys:
                 calls.append(("get_recent_deploys", {"service_name": c.name, "hours_back": 24}))
         elif ns is None:
             # A pod-only component (a database, a broker): find its namespace among the ones we know.
             spaces = sorted({s.get("namespace") for s in self.ev.services if s.get("namespace")} - set(self.ev.pods))
             return [("list_pods", {"namespace": n}) for n in spaces[:MAX_FANOUT]]
-        if ns and ns not in self.ev.pods:
+        if ns and ns not in self.ev.listed_all:
             calls.append(("list_pods", {"namespace": ns}))
         if ns and ns not in self.ev.events:
             calls.append(("get_events", {"namespace": ns, "event_type": "Warning"}))
         pods = self.ev.service_pods(c.name) if c.kind == "service" else Analyst(self.ev, self.focus()).pods_named(c.name)
         bad = [p for p in pods if not p.get("healthy")]
         loud = hosts_by_errors(self.ev.log_rows, c.name)
-        pick = bad[0] if bad else next((p for p in pods if p["name"] in loud), pods[0] if pods and c.kind != "service" else None)
+        # Its worst pod, else the one that logs most errors, else any: a component's own log is read even when
+        # its pods look fine (a healthy-looking pod can still say why it fails).
+        pick = bad[0] if bad else next((p for p in pods if p["name"] in loud), pods[0] if pods else None)
         if pick is not None and pick["name"] not in self.ev.pod_logs:
             pns = pick.get("namespace") or ns
             if pns:
@@ -325,11 +327,13 @@ class Planner:
             return [{**hints, "service_name": s} for s in self.services_for(call) if s]
         if tool == "search_logs":
             f = hints.get("service") or self.focus()
-            wide = {"limit": 200} if "limit" in props else {}
+            wide = {"limit": 100} if "limit" in props else {}
             if "time_range" in props and "time_range" not in hints and self.investigating():
                 wide["time_range"] = WIDE_WINDOW
             return [{**wide, **hints, **({"service": f} if f else {})}]
         if tool == "count_errors":
+            if "time_range" in props and "time_range" not in hints and self.investigating():
+                return [{**hints, "time_range": WIDE_WINDOW}]
             return [hints]
         if tool == "trace_transaction":
             if "trace_id" in hints:

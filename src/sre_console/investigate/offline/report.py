@@ -58,6 +58,11 @@ class ReportWriter:
         sigs = self.origin_signatures()
         if d.category is None:
             return bool(sigs or f.origin.own)
+        if any(c.credential for c in f.chain) or f.origin.database:
+            return True  # a refused credential or the database's own state is the mechanism, whatever else matched
+        followed = len(f.chain) > 1 and f.origin.read and f.origin.kind != "external"
+        if d.category.name == "upstream-saturation" and followed:
+            return True  # the rule sees a caller's timeouts; the chain read the dependency itself
         if not sigs:
             return False
         if any(d.category.pattern.search(s.sample) for s in sigs[:2]):
@@ -199,16 +204,25 @@ class ReportWriter:
                 if len(sigs) > 1:
                     lead += ", then " + sigs[1].quote(onset, 160)
             parts.append(lead + ".")
+            if origin.causes:
+                parts.append(f"The innermost cause in its pod log: \"{_q(origin.causes[-1], 200)}\".")
+            if origin.database:
+                parts.append("Its database activity: " + "; ".join(origin.database[:3]) + ".")
             if origin.own:
                 parts.append("Its own state: " + "; ".join(_q(o, 160) for o in origin.own[:3]) + ".")
             if origin.saturation:
                 parts.append("Saturation: " + "; ".join(origin.saturation[:2]) + ".")
             od = origin.diagnosis
-            if od is not None and od.category is not None and od.category.name not in ("upstream-saturation",) and \
-                    any(od.category.pattern.search(s.sample) for s in sigs[:2]):
-                parts.append(f"That is {od.category.mechanism}.")
-            if origin.credential and origin.kind != "external":
-                parts.append(f"The error says a credential was refused (\"{_q(origin.credential, 140)}\"): rotate it rather than restart.")
+            own_sources = {"describe_pod", "get_events", "list_pods", "check_service_health"}
+            if od is not None and od.category is not None and od.category.name not in ("upstream-saturation",) and (
+                    any(od.category.pattern.search(s.sample) for s in sigs[:2]) or any(o.source in own_sources for o in od.evidence)):
+                top = next((o for o in od.evidence if o.source in own_sources), od.evidence[0] if od.evidence else None)
+                parts.append(f"That is {od.category.mechanism}" + (f": \"{_q(_strip_time(top.text), 180)}\"." if top else "."))
+            holder = self.credential_holder()
+            if holder is not None:
+                refuser = self.next_hop(holder)
+                parts.append(f"{refuser or 'Its dependency'} refuses {holder.name}'s credential (\"{_q(holder.credential, 160)}\"): the password, key "
+                             f"or token {holder.name} uses was rotated, revoked or expired, so update the Secret it reads rather than restart it.")
         parts.append(self.trigger_sentence(origin if origin.kind != "external" else next(
             (c for c in reversed(f.chain[:-1]) if c.kind == "service"), origin)))
         victims = [c.name for c in f.chain if c is not origin and c.kind != "external"]
@@ -218,11 +232,23 @@ class ReportWriter:
         parts.append(f.onset.sentence())
         return " ".join(p for p in parts if p)
 
+    def credential_holder(self) -> Any:
+        """The component nearest the paged service whose evidence shows its credential refused."""
+        return next((c for c in self.f.chain if c.credential and c.kind != "external"), None)
+
+    def next_hop(self, c: Any) -> str | None:
+        chain = self.f.chain
+        i = chain.index(c)
+        return chain[i + 1].name if i + 1 < len(chain) else (c.names[0] if c.names else None)
+
     def trigger_sentence(self, origin: Any) -> str:
         f = self.f
         t = f.trigger
         if t is not None:
             when = relative(t.at, f.onset.at)
+            if not t.matches:
+                return (f"Likely trigger, by timing: {t.phrase()}, which landed {when or 'before the onset'}; what it changed "
+                        "does not show in the errors, so check it first.")
             return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors."
         before = [c for c in f.changes if c.before_onset]
         if before:
