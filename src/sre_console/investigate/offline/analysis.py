@@ -46,9 +46,13 @@ _NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
 _CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
 _MEM = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
 _MEM_UNITS = {None: 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-# Pod states that are the pod's own failure (not a caller's view of someone else's).
-_OWN_FAILURE = re.compile(r"CrashLoopBackOff|OOMKilled|Error|Evicted|ImagePullBackOff|ErrImagePull|Pending|"
-                          r"CreateContainerConfigError|CreateContainerError|Init:|ContainerCannotRun|NotReady", re.I)
+# Kubelet and scheduler event reasons that mean a pod fails for its own reasons (not a caller's view).
+_FAILING_EVENTS = {"BackOff", "Failed", "FailedScheduling", "FailedMount", "FailedAttachVolume", "Evicted", "OOMKilling",
+                   "OOMKilled", "FailedCreatePodSandBox", "ErrImagePull", "ImagePullBackOff", "Killing", "FailedPreStopHook",
+                   "FailedPostStartHook", "NodeNotReady", "InspectFailed", "ErrImageNeverPull"}
+_FAILING_STATES = {"CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
+                   "CreateContainerError", "ContainerCannotRun", "RunContainerError", "InvalidImageName"}
+_INBOUND_DENIED = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S*\s+(?:401|403)\b")
 _CAUSED_BY = re.compile(r"^\s*Caused by:\s*(.+)$")
 _CREDENTIAL = re.compile(r"\b(401|unauthori[sz]ed|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
                          r"(?:api key|token|credential)s? (?:has been |was |is )?(?:revoked|expired|invalid)|invalid_grant|"
@@ -161,6 +165,7 @@ class Component:
     diagnosis: Diagnosis | None = None  # the rules on its own evidence
     read: bool = False  # its own pods, events and logs have been gathered
     credential: str | None = None  # an error line that says a credential was refused
+    failing: bool = False  # its pods fail for their own reasons (not ready, crashing, unschedulable, killed)
     causes: list[str] = field(default_factory=list)  # "Caused by:" lines of its pod logs, innermost last
     database: list[str] = field(default_factory=list)  # what its database activity says stands out
 
@@ -373,6 +378,7 @@ class Analyst:
         for p in pods:
             if p.get("healthy"):
                 continue
+            c.failing = True
             term = p.get("last_termination") or {}
             text = f"pod {p['name']} is {p.get('status')} ({p.get('ready')} ready, {p.get('restarts', 0)} restarts"
             if term.get("reason"):
@@ -388,6 +394,8 @@ class Analyst:
             for ct in d.get("containers") or []:
                 for key in ("state", "last_state"):
                     st = ct.get(key) or {}
+                    if st.get("reason") in _FAILING_STATES:
+                        c.failing = True
                     if st.get("reason") and st.get("reason") not in ("Completed",):
                         c.own.append(f"{p['name']} container {ct.get('name')} {key.replace('_', ' ')}: {st.get('reason')}"
                                      + (f" \"{_one_line(st.get('message'))}\"" if st.get("message") else "")
@@ -396,6 +404,10 @@ class Analyst:
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
             if e.get("type") == "Warning" and (obj in names or obj == name or obj.startswith(name + "-")):
+                kind = str(e.get("object", "")).split("/")[0].lower()
+                liveness = e.get("reason") == "Unhealthy" and "liveness" in str(e.get("message", "")).lower()
+                if kind in ("pod", "") and (e.get("reason") in _FAILING_EVENTS or liveness):
+                    c.failing = True
                 text = f"event {e.get('reason')} on {e.get('object')}: \"{_one_line(e.get('message'))}\" (x{e.get('count') or 1})"
                 if text not in c.own:
                     c.own.append(text)
@@ -406,8 +418,9 @@ class Analyst:
             m = _CAUSED_BY.search(ln)
             if m and m.group(1).strip() not in c.causes:
                 c.causes.append(m.group(1).strip())
-        for text in [s.sample for s in c.signatures] + c.causes[::-1] + lines:
-            if _CREDENTIAL.search(text):
+        for text in [s.sample for s in c.signatures] + c.causes[::-1]:
+            # Its own outgoing call refused, not a request it answered with 401 (a user's failed login).
+            if _CREDENTIAL.search(text) and not _INBOUND_DENIED.search(text):
                 c.credential = _LEVEL_PREFIX.sub("", text.strip())
                 break
         db = self.ev.databases.get(name)
@@ -487,7 +500,7 @@ class Analyst:
     def explains_itself(self, c: Component) -> bool:
         """Its own evidence explains its failure: its pods fail for their own reasons, it is saturated, or its
         new errors name nothing further (the error is about itself)."""
-        own_fail = any(_OWN_FAILURE.search(o) for o in c.own)
+        own_fail = c.failing
         d = c.diagnosis
         rule_own = d is not None and d.category is not None and d.category.strength >= 2 and d.category.name not in (
             "upstream-saturation", "certificate-expiry", "dns-failure")
@@ -551,7 +564,7 @@ class Analyst:
         if h.get("rps"):
             hyps.append((f"load: {self.target} serves {h.get('rps')} rps", "the request rate before and after the onset"))
         if origin.read and origin.kind != "external" and explained and (has_errors or origin.own):
-            conf = "high" if (trigger is not None or any(_OWN_FAILURE.search(o) for o in origin.own)) else "medium"
+            conf = "high" if (trigger is not None and trigger.matches) or origin.failing else "medium"
             return True, conf, hyps
         if origin.kind == "external" and has_errors:
             return True, "medium" if origin.credential is None and not chain[-2:-1] else "medium", hyps

@@ -112,7 +112,10 @@ class Evidence:
         for row in self.log_rows:
             if row.get("host") == pod:
                 return row.get("service")
-        return None
+        # A pod that is gone (replaced, evicted) still has events: its name starts with its deployment's.
+        names = {s.get("deployment") or s.get("name"): s.get("name") for s in self.services} | {s: s for s in self.health}
+        owners = [d for d in names if d and pod and pod.startswith(d + "-")]
+        return names[max(owners, key=len)] if owners else None
 
     def unhealthy_services(self) -> set[str]:
         out = {s for s, h in self.health.items() if (h.get("pods") or {}).get("unhealthy")}

@@ -18,7 +18,7 @@ from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnos
 from sre_console.investigate.offline.steps import PlannedCall, Procedure, Step
 
 MAX_FANOUT = 12  # calls in one turn; a sweep of more services takes more turns
-FOLLOW_UP_ROUNDS = 7  # turns of evidence-driven calls after the prompt's steps
+FOLLOW_UP_ROUNDS = 12  # turns of evidence-driven calls after the prompt's steps (about three per hop)
 SWEEP_ROUNDS = 6  # turns a free-text sweep may take (list, then health in batches)
 _POD_TOOLS = {"describe_pod", "get_pod_logs"}
 _ERROR_TOOLS = {"search_logs", "count_errors", "trace_transaction"}
