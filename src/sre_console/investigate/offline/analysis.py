@@ -168,6 +168,7 @@ class Component:
     failing: bool = False  # its pods fail for their own reasons (not ready, crashing, unschedulable, killed)
     causes: list[str] = field(default_factory=list)  # "Caused by:" lines of its pod logs, innermost last
     database: list[str] = field(default_factory=list)  # what its database activity says stands out
+    config_deps: list[str] = field(default_factory=list)  # components its pods' configuration points at (env URLs, hosts)
 
 
 @dataclass
@@ -263,6 +264,11 @@ class Analyst:
         alerts = [(parse_time(a.get("since")), a.get("name")) for a in h.get("alerts") or []
                   if str(a.get("severity", "")).lower() != "info" and parse_time(a.get("since"))]
         series = self.series_onset(h)
+        # A critical alert dates the onset; a warning that fired long before the rest is a precursor, not the onset.
+        crit = [(parse_time(a.get("since")), a.get("name")) for a in h.get("alerts") or []
+                if str(a.get("severity", "")).lower() == "critical" and parse_time(a.get("since"))]
+        if crit or series:
+            alerts = crit
         t_alert = min(alerts, key=lambda x: x[0]) if alerts else None
         sigs = self.signatures(service, t_alert[0] if t_alert else series[0] if series else recent())
         first_new = min((s.first for s in sigs[:3] if s.spiking and s.first), default=None)
@@ -418,11 +424,16 @@ class Analyst:
             m = _CAUSED_BY.search(ln)
             if m and m.group(1).strip() not in c.causes:
                 c.causes.append(m.group(1).strip())
-        for text in [s.sample for s in c.signatures] + c.causes[::-1]:
+        for text in c.causes[::-1] + [s.sample for s in c.signatures]:
             # Its own outgoing call refused, not a request it answered with 401 (a user's failed login).
             if _CREDENTIAL.search(text) and not _INBOUND_DENIED.search(text):
                 c.credential = _LEVEL_PREFIX.sub("", text.strip())
                 break
+        env_text = " ".join(str(v) for p in pods for ct in (self.ev.describe.get(p["name"]) or {}).get("containers") or []
+                            for v in (ct.get("env") or {}).values())
+        if env_text:
+            fake = Signature(name, "", env_text, "describe_pod", 1)
+            c.config_deps = [n for n, _, _ in self.named_components([fake], {name, self.target or ""})]
         db = self.ev.databases.get(name)
         if db:
             c.database = [str(x) for x in db.get("findings") or []]
@@ -436,7 +447,8 @@ class Analyst:
         if c.kind == "external":
             return True  # nothing of its own to read from here
         listed = c.namespace in self.ev.listed_all
-        logs = any(p["name"] in self.ev.pod_logs for p in pods)
+        # Its own pod read: the log and the describe (limits, env, probes) of at least one pod.
+        logs = any(p["name"] in self.ev.pod_logs for p in pods) and any(p["name"] in self.ev.describe for p in pods)
         if c.kind == "service":
             searched = any(s.get("service") == c.name for s in self.ev.searched)
             return c.name in self.ev.health and listed and searched and (logs or not pods)

@@ -43,7 +43,7 @@ class Evidence:
     def add(self, tool: str, args: dict, payload: Any, ok: bool) -> None:
         self.calls.append((tool, args))
         if not ok or not isinstance(payload, dict):
-            self.failed.append((tool, args, str(payload)[:300]))
+            self.failed.append((tool, args, str(payload)[:1500]))
             return
         payload = _clean(payload)
         for rb in (payload.get("related_runbooks") or {}).get("runbooks") or []:

@@ -27,7 +27,9 @@ _CALLER_CATEGORIES = {"upstream-saturation", "certificate-expiry", "dns-failure"
 _NODE_CATEGORIES = {"resource-pressure-eviction"}  # the culprit's pods are not the ones that fail
 _SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed out", "timeout", "expired")
 _RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
-WIDE_WINDOW = "6h"  # errors are read over hours, so what is new since the onset shows against what came before
+WIDE_WINDOW = "6h"
+_DB_NAME = re.compile(r"\b([a-z][a-z0-9-]*-(?:db|pg|postgres|mysql|database))\b")
+_CONFIGURED_DBS = re.compile(r"configured databases:\s*([^\n\"}]+)")  # errors are read over hours, so what is new since the onset shows against what came before
 
 
 def _coerce(value: Any, schema: dict[str, Any]) -> Any:
@@ -115,10 +117,13 @@ class Planner:
         # Its worst pod, else the one that logs most errors, else any: a component's own log is read even when
         # its pods look fine (a healthy-looking pod can still say why it fails).
         pick = bad[0] if bad else next((p for p in pods if p["name"] in loud), pods[0] if pods else None)
-        if pick is not None and pick["name"] not in self.ev.pod_logs:
-            pns = pick.get("namespace") or ns
-            if pns:
-                calls.append(("describe_pod", {"namespace": pns, "pod_name": pick["name"]}))
+        read = [p for p in pods if p["name"] in self.ev.pod_logs]
+        described = [p for p in pods if p["name"] in self.ev.describe]
+        pns = (pick or {}).get("namespace") or ns
+        if pick is not None and pns and not (read and described):
+            if not described:
+                calls.append(("describe_pod", {"namespace": pns, "pod_name": (read[0] if read else pick)["name"]}))
+            if not read:
                 calls.append(("get_pod_logs", {"namespace": pns, "pod_name": pick["name"], "lines": 100,
                                                "previous": int(pick.get("restarts") or 0) > 0}))
         return calls
@@ -421,6 +426,9 @@ class Planner:
             out = self._new(self.component_calls(nxt))
             if out:
                 return out
+        out = self._new(self.database_calls())
+        if out:
+            return out
         if d.category is None:
             return self._new(self.search_signals())
         targets = [t for t in dict.fromkeys([d.culprit, d.upstream]) if t and t != self.focus()]
@@ -434,6 +442,28 @@ class Planner:
             if t in self.ev.health:
                 calls.append(("get_recent_deploys", {"service_name": t, "hours_back": 24}))
         return self._new(calls)
+
+    def database_calls(self) -> list[tuple[str, dict]]:
+        """A database on the failing path gets what a DBA checks first (connections, locks, slots, disk), when the
+        server offers it. The configured names come from the tool's own error when a guess is wrong."""
+        if "get_database_activity" not in self.schemas or self.target is None:
+            return []
+        f = self.analysis()
+        cands = [c.name for c in f.chain] + [n for c in f.chain for n in c.names + c.config_deps]
+        cands += [n for c in f.chain for s in c.signatures for n in _DB_NAME.findall(s.sample)]
+        cands = list(dict.fromkeys(x for x in cands if x))
+        configured: list[str] = []
+        for tool, _, msg in self.ev.failed:
+            m = _CONFIGURED_DBS.search(msg) if tool == "get_database_activity" else None
+            if m:
+                configured = [x.strip(" .'\"") for x in m.group(1).split(",")]
+        asked = {a.get("database") for t, a in self.ev.calls if t == "get_database_activity"}
+        if configured:
+            pick = [c for c in cands if c in configured]
+            return [("get_database_activity", {"database": c}) for c in pick if c not in asked][:3]
+        if asked:
+            return []
+        return [("get_database_activity", {"database": cands[0]})] if cands else []
 
     def _new(self, calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         failed = {(tool, json.dumps(a, sort_keys=True)) for tool, a, _ in self.ev.failed}

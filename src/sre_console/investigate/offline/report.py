@@ -352,7 +352,11 @@ class ReportWriter:
         elif cat != "upstream-saturation":
             parts.append(f"No deploy of {svc} matches these errors, so the trigger is load or the environment rather than a change.")
         if svc != self.focus and self.focus:
-            parts.append(f"{self.focus} is a victim: it depends on {svc}.")
+            # A dependency is claimed only from evidence: the paged service's errors name the culprit.
+            if any(svc in c.names for c in self.f.chain):
+                parts.append(f"{self.focus} is a victim, not a cause: its errors name {svc}.")
+            else:
+                parts.append(f"{self.focus}'s own errors do not name {svc}; how the two connect is not established.")
         for tid, t in list(self.ev.traces.items())[:1]:
             first = (t.get("failed_at") or {}).get("service")
             if self.plan.target is None and first and first != svc:
