@@ -352,9 +352,13 @@ class Runtime:
                 f"role {self.role.name!r} may not use namespace {hidden.namespace!r} (service {name!r})",
                 hint="namespaces of this role: " + ", ".join(self.role.namespaces),
             )
+        from difflib import get_close_matches
+
+        names = sorted(s.name for s in services)
+        near = get_close_matches(name, names, n=3, cutoff=0.6)
         raise ToolFailure(
             f"unknown service {name!r}",
-            hint="known services: " + ", ".join(sorted(s.name for s in services)),
+            hint=(f"did you mean {' or '.join(near)}? " if near else "") + "known services: " + ", ".join(names),
         )
 
     def check_namespace(self, namespace: str) -> str:

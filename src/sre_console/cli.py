@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=["markdown", "json"], default="markdown")
     ev.add_argument("--min-pass", type=float, default=0.0, help="exit 1 when the pass rate is below this (0..1)")
     _add_backend_options(ev)  # eval picks the scenarios itself; --audit-log, --role ... apply to every run
+    ev.add_argument("--min-blind", type=float, default=0.0, help="exit 1 when the blind scenarios' pass rate is below this (0..1)")
+    ev.add_argument("--min-rest", type=float, default=0.0, help="exit 1 when the other scenarios' pass rate is below this (0..1)")
+    ev.add_argument("--no-cases", action="store_true", help="skip the unknown-service, typo, free-text and failing-tools cases")
     return p
 
 

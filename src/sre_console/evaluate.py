@@ -4,6 +4,12 @@ The investigation starts where an on-call starts: at the service that pages (the
 answer file's `start: {service, symptoms}`, or else the worst service by
 check_service_health), and runs the investigate-service prompt through the same
 loop as the chat pane. The scorer is `scoring.py`.
+
+Scenarios written blind (`written: blind` in answer.yaml: by someone who saw only a
+story and the scenario format, never the investigator) measure generalization, so
+their pass rate is reported apart from the rest. Four cases check honesty on the
+reference scenario: an unknown service, a misspelt one, a free-text question, and an
+investigation in which every tool call fails. Every report is swept for placeholders.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import tempfile
 import time
@@ -24,6 +31,19 @@ from sre_console.server_facts import ROOT_CAUSE, Tool, worst_first
 
 from sre_console.scoring import Score, score
 
+CASES_SCENARIO = "payments-incident"
+# What no report may contain: an unfilled template slot, a Python None, a namespace nobody saw.
+PLACEHOLDERS = (
+    re.compile(r"<(?!/)[A-Za-z][A-Za-z0-9 _+.-]*>"),
+    re.compile(r"\bNone\b"),
+    re.compile(r"(?:-n|--namespace)[ =]default\b"),
+    re.compile(r"\b(?:SERVICE|NAMESPACE|POD_NAME|DEPLOYMENT)\b"),
+)
+
+
+def placeholders(text: str) -> list[str]:
+    """Placeholders found in a report (empty when it is clean)."""
+    return [m.group(0) for rx in PLACEHOLDERS for m in rx.finditer(text or "")]
 
 
 @dataclass
@@ -37,6 +57,7 @@ class Run:
     root_cause: str = ""
     status: str = "done"
     error: str | None = None
+    report: str = ""
 
 
 @dataclass
@@ -44,6 +65,7 @@ class ScenarioResult:
     name: str
     difficulty: str | None
     runs: list[Run] = field(default_factory=list)
+    blind: bool = False
 
     @property
     def pass_rate(self) -> float:
@@ -81,7 +103,7 @@ async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iteratio
     from sre_console.headless import investigate, make_model
     from sre_console.host import build_host
 
-    result = ScenarioResult(name, answer.get("difficulty"))
+    result = ScenarioResult(name, answer.get("difficulty"), blind=answer.get("written") == "blind")
     extra = list(server_args or [])
     if "--audit-log" not in extra:
         extra += ["--audit-log", str(Path(tempfile.mkdtemp(prefix="sre-eval-")) / "audit.jsonl")]
@@ -104,20 +126,46 @@ async def run_scenario(name: str, folder: Path, answer: dict[str, Any], iteratio
             if inv.status != "done":
                 s.passed = False
                 s.reasons.append(f"investigation {inv.status}: {inv.error}")
+            report = inv.report.text if inv.report else ""
+            found = placeholders(report)
+            if found:
+                s.passed = False
+                s.reasons.append("placeholders in the report: " + ", ".join(sorted(set(found))[:5]))
             u = inv.usage
-            result.runs.append(Run(s, service, wall, u.input_tokens, u.output_tokens, u.cost_usd, root_cause, inv.status, inv.error))
+            result.runs.append(Run(s, service, wall, u.input_tokens, u.output_tokens, u.cost_usd, root_cause, inv.status, inv.error, report))
     finally:
         await host.stop()
     return result
 
 
-def summary(results: list[ScenarioResult]) -> dict[str, Any]:
+@dataclass
+class CaseResult:
+    name: str
+    passed: bool
+    detail: str
+    report: str = ""
+
+
+def _rate(results: list[ScenarioResult]) -> float | None:
+    runs = [r for res in results for r in res.runs]
+    return round(sum(r.score.passed for r in runs) / len(runs), 4) if runs else None
+
+
+def summary(results: list[ScenarioResult], cases: list[CaseResult] | None = None) -> dict[str, Any]:
     runs = [r for res in results for r in res.runs]
     n = len(runs) or 1
+    blind = [r for r in results if r.blind]
+    rest = [r for r in results if not r.blind]
     return {
         "scenarios": len(results),
         "runs": len(runs),
         "pass_rate": round(sum(r.score.passed for r in runs) / n, 4),
+        "blind_scenarios": len(blind),
+        "blind_pass_rate": _rate(blind),
+        "rest_scenarios": len(rest),
+        "rest_pass_rate": _rate(rest),
+        "cases_passed": sum(c.passed for c in cases or []),
+        "cases": len(cases or []),
         "avg_tool_calls": round(sum(r.score.tool_calls for r in runs) / n, 2),
         "avg_wall_s": round(sum(r.wall_s for r in runs) / n, 3),
         "tokens_in": sum(r.tokens_in for r in runs),
@@ -126,19 +174,21 @@ def summary(results: list[ScenarioResult]) -> dict[str, Any]:
     }
 
 
-def to_json(results: list[ScenarioResult], model: str) -> str:
+def to_json(results: list[ScenarioResult], model: str, cases: list[CaseResult] | None = None) -> str:
     return json.dumps(
         {
             "model": model,
-            "summary": summary(results),
+            "summary": summary(results, cases),
+            "cases": [c.__dict__ for c in cases or []],
             "scenarios": [
                 {
                     "name": res.name,
                     "difficulty": res.difficulty,
+                    "written": "blind" if res.blind else "beside the rules",
                     "pass_rate": res.pass_rate,
                     "runs": [
                         {**r.score.as_dict(), "service": r.service, "wall_s": round(r.wall_s, 3), "tokens_in": r.tokens_in,
-                         "tokens_out": r.tokens_out, "cost_usd": r.cost_usd, "root_cause": r.root_cause}
+                         "tokens_out": r.tokens_out, "cost_usd": r.cost_usd, "root_cause": r.root_cause, "report": r.report}
                         for r in res.runs
                     ],
                 }
@@ -149,37 +199,121 @@ def to_json(results: list[ScenarioResult], model: str) -> str:
     )
 
 
-def to_markdown(results: list[ScenarioResult], model: str) -> str:
+def to_markdown(results: list[ScenarioResult], model: str, cases: list[CaseResult] | None = None) -> str:
     lines = [
         f"Model: {model}",
         "",
-        "| scenario | difficulty | started at | pass | tool calls (optimal) | wall s | tokens in/out | why not |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | written | difficulty | started at | pass | tool calls (optimal) | wall s | tokens in/out | why not |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for res in results:
+    for res in sorted(results, key=lambda r: (not r.blind, r.name)):
         for r in res.runs:
             s = r.score
             lines.append(
-                f"| {res.name} | {res.difficulty or '-'} | {r.service} | {'✅' if s.passed else '❌'} | {s.tool_calls} ({s.optimal_steps or '-'}) "
-                f"| {r.wall_s:.2f} | {r.tokens_in}/{r.tokens_out} | {'; '.join(s.reasons) or ''} |"
+                f"| {res.name} | {'blind' if res.blind else 'beside'} | {res.difficulty or '-'} | {r.service} | {'✅' if s.passed else '❌'} "
+                f"| {s.tool_calls} ({s.optimal_steps or '-'}) | {r.wall_s:.2f} | {r.tokens_in}/{r.tokens_out} | {'; '.join(s.reasons) or ''} |"
             )
-    sm = summary(results)
+    if cases:
+        lines += ["", "| case | pass | what happened |", "|---|---|---|"]
+        lines += [f"| {c.name} | {'✅' if c.passed else '❌'} | {c.detail.replace('|', '/')} |" for c in cases]
+    sm = summary(results, cases)
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.0%}"
+
     lines += [
         "",
-        f"**Pass rate {sm['pass_rate']:.0%}** ({sm['runs']} runs over {sm['scenarios']} scenarios); "
-        f"avg {sm['avg_tool_calls']} tool calls, {sm['avg_wall_s']} s per investigation; "
+        f"**Blind {pct(sm['blind_pass_rate'])}** ({sm['blind_scenarios']} scenarios written blind); "
+        f"**the rest {pct(sm['rest_pass_rate'])}** ({sm['rest_scenarios']} written beside the rules); "
+        f"cases {sm['cases_passed']}/{sm['cases']}; overall {pct(sm['pass_rate'])} ({sm['runs']} runs). "
+        f"Avg {sm['avg_tool_calls']} tool calls, {sm['avg_wall_s']} s per investigation; "
         f"tokens {sm['tokens_in']}/{sm['tokens_out']}, cost ${sm['cost_usd']:.4f}.",
     ]
     return "\n".join(lines)
 
 
-async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None,
-                   server_args: list[str] | None = None) -> list[ScenarioResult]:
+class _FailingHost:
+    """The host with every tool call failing (a backend outage): the investigation must say so, not guess."""
+
+    def __init__(self, host: Any):
+        self._host = host
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._host, name)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
+        from sre_console.host.host import CallResult
+
+        return CallResult(0, name, "sre", dict(arguments or {}), ok=False, error="backend unavailable (injected by eval)", done=True)
+
+
+async def run_cases(model_id: str | None, server_args: list[str] | None = None) -> list[CaseResult]:
+    """Honesty cases on the reference scenario: unknown service, typo, free text, every tool failing."""
+    from sre_console.headless import investigate, make_model
+    from sre_console.host import build_host
+
+    extra = list(server_args or [])
+    if "--audit-log" not in extra:
+        extra += ["--audit-log", str(Path(tempfile.mkdtemp(prefix="sre-eval-")) / "audit.jsonl")]
+    if "--no-rag" not in extra:
+        extra.append("--no-rag")
+    host = build_host(["--scenario", CASES_SCENARIO, *extra])
+    await host.start()
+    out: list[CaseResult] = []
+    try:
+        services = [s["name"] for s in (await host.call_tool(Tool.LIST_SERVICES, {})).payload().get("services", [])]
+        worst, _ = await paging_service(host)
+
+        def model() -> Any:
+            return make_model(offline=model_id is None, model=model_id, quiet=True)
+
+        r = await investigate(host, model(), "investigate-service", {"service": "no-such-service"}, None)
+        ok = r.error_kind == "unknown-target" and r.report is None and not r.tool_calls
+        out.append(CaseResult("unknown service", ok, r.error or f"status {r.status}, {len(r.tool_calls)} tool calls"))
+
+        typo = worst[:3] + worst[4:]  # one letter dropped, as a hurried typist would
+        r = await investigate(host, model(), "investigate-service", {"service": typo}, None)
+        ok = r.error_kind == "unknown-target" and worst in (r.error or "") and "did you mean" in (r.error or "") and r.report is None
+        out.append(CaseResult(f"typo ({typo})", ok, r.error or f"status {r.status}"))
+
+        question = "why are customers seeing errors?"
+        r = await investigate(host, model(), None, {}, question)
+        checked = {c.arguments.get("service_name") for c in r.tool_calls if c.name == "check_service_health" and c.ok}
+        rc = r.report.root_cause if r.report else ""
+        text = r.report.text if r.report else ""
+        ok = r.status == "done" and set(services) <= checked and worst in rc and not placeholders(text)
+        out.append(CaseResult("free text", ok, f"checked {len(checked)}/{len(services)} services; root cause: {rc[:160]}", text))
+
+        r = await investigate(_FailingHost(host), model(), "investigate-service", {"service": worst}, None)
+        rc = r.report.root_cause if r.report else ""
+        text = r.report.text if r.report else ""
+        ok = r.status == "done" and rc.lower().startswith("not established") and "fail" in rc.lower() and not placeholders(text)
+        out.append(CaseResult("every tool failing", ok, rc[:200] or f"status {r.status}: {r.error}", text))
+    finally:
+        await host.stop()
+    return out
+
+
+async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None) -> list[ScenarioResult]:
     results = []
     for name, folder, answer in select_scenarios(scenarios, difficulty):
         print(f"eval: {name} …", file=sys.stderr, flush=True)
         results.append(await run_scenario(name, folder, answer, iterations, model_id, server_args))
     return results
+
+
+def gate(results: list[ScenarioResult], cases: list[CaseResult], min_blind: float, min_rest: float) -> list[str]:
+    """Why the run falls short of the bar (empty when it passes): blind and rest are judged apart."""
+    sm = summary(results, cases)
+    out = []
+    if sm["blind_pass_rate"] is not None and sm["blind_pass_rate"] < min_blind:
+        out.append(f"blind pass rate {sm['blind_pass_rate']:.0%} is below {min_blind:.0%}")
+    if sm["rest_pass_rate"] is not None and sm["rest_pass_rate"] < min_rest:
+        out.append(f"pass rate of the rest {sm['rest_pass_rate']:.0%} is below {min_rest:.0%}")
+    failed = [c.name for c in cases if not c.passed]
+    if failed:
+        out.append("cases failed: " + ", ".join(failed))
+    return out
 
 
 def main(ns: argparse.Namespace) -> int:
@@ -197,10 +331,15 @@ def main(ns: argparse.Namespace) -> int:
     if not results:
         print("sre-console eval: no scenario with an answer.yaml matched", file=sys.stderr)
         return 2
+    cases = [] if getattr(ns, "no_cases", False) or ns.scenarios else asyncio.run(run_cases(ns.model, getattr(ns, "server_args", None)))
     model = ns.model or "offline investigator"
-    print(to_json(results, model) if ns.format == "json" else to_markdown(results, model))
+    print(to_json(results, model, cases) if ns.format == "json" else to_markdown(results, model, cases))
     rate = summary(results)["pass_rate"]
     if rate < ns.min_pass:
         print(f"sre-console eval: pass rate {rate:.0%} is below --min-pass {ns.min_pass:.0%}", file=sys.stderr)
+        return 1
+    short = gate(results, cases, getattr(ns, "min_blind", 0.0) or 0.0, getattr(ns, "min_rest", 0.0) or 0.0)
+    if short:
+        print("sre-console eval: " + "; ".join(short), file=sys.stderr)
         return 1
     return 0

@@ -136,6 +136,11 @@ async def run_investigation(
                                    max_steps=max_steps, progress=err)
     finally:
         await host.stop()
+    if result.error_kind == "unknown-target":
+        # Nothing to investigate: a usage error (exit 2), with the nearest real names; no report.
+        if fmt == "json":
+            print(json.dumps({"status": "error", "error_kind": result.error_kind, "error": result.error}, indent=2), file=out)
+        return 2  # the message went to stderr as the investigation's error event
     if result.status != "done":
         if fmt == "json":
             print(format_result(result, fmt), file=out)

@@ -81,6 +81,13 @@ def conversation_tokens(system: str, messages: list[dict[str, Any]], tools: list
     return estimate_tokens(system) + estimate_tokens(messages) + estimate_tokens(tools)
 
 
+def untrusted(tool: str, text: str) -> str:
+    """A tool result as the model sees it: fenced as data, so text inside cannot pose as instructions.
+    A closing tag inside the data is escaped, so the data cannot end the fence early."""
+    body = text.replace("</untrusted-data", "<\\/untrusted-data")
+    return f'<untrusted-data source="tool:{tool}">\n{body}\n</untrusted-data>'
+
+
 def compact(messages: list[dict[str, Any]], summaries: dict[str, str], keep_recent_turns: int) -> int:
     """Replace old tool results (all but the newest turns) by their one-line summary, in place.
 
@@ -96,7 +103,8 @@ def compact(messages: list[dict[str, Any]], summaries: dict[str, str], keep_rece
             if block.get("type") != "tool_result" or block.get("_compacted"):
                 continue
             line = summaries.get(block["tool_use_id"], "result")
-            block["content"] = f"[compacted to save context: {line}. Call the tool again if you need the details.]"
+            # The summary quotes the result (a log line, an event), so it stays fenced as data.
+            block["content"] = untrusted("summary", f"[compacted to save context: {line}. Call the tool again if you need the details.]")
             block["_compacted"] = True
             n += 1
     return n

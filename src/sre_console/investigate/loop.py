@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-from sre_console.investigate.budget import Budget, api_messages, compact, conversation_tokens, fit_result
+from sre_console.investigate.budget import Budget, api_messages, compact, conversation_tokens, fit_result, untrusted
 from sre_console.investigate.events import (
     Approval, Cancelled, Done, Error, Event, Notice, Started, TextDelta, ToolCallFinished, ToolCallStarted, Usage,
 )
@@ -170,13 +170,6 @@ def tool_definitions(tools: list[Any]) -> list[dict[str, Any]]:
             desc += "\n\n(Changes production. The console asks a human to approve a preview before it acts.)"
         defs.append({"name": t.name, "description": desc[:4000], "input_schema": schema})
     return defs
-
-
-def untrusted(tool: str, text: str) -> str:
-    """A tool result as the model sees it: fenced as data, so text inside cannot pose as instructions.
-    A closing tag inside the data is escaped, so the data cannot end the fence early."""
-    body = text.replace("</untrusted-data", "<\\/untrusted-data")
-    return f'<untrusted-data source="tool:{tool}">\n{body}\n</untrusted-data>'
 
 
 def _key(name: str, args: dict[str, Any]) -> str:
@@ -422,7 +415,7 @@ class Investigation:
             self._seen.setdefault(key, rec)
         self._record("tool_call", **rec.as_dict(full=True))
         await self.emit(ToolCallFinished(rec.id, name, rec.ok, rec.latency_ms, rec.summary, rec.result, rec.error, rec.cached))
-        payload = rec.result if rec.result is not None else {"error": rec.error}
+        payload = rec.result if rec.result not in (None, "") or rec.ok else {"error": rec.error}
         text, cut = fit_result(name, payload, self.config.budget.result_tokens)
         if cut:
             self._record("notice", message=f"{name} result cut for the model: {'; '.join(cut[:4])}")

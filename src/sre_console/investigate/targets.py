@@ -1,7 +1,7 @@
 """Never investigate what does not exist: check the service, namespace and trace id first.
 
 An unknown or misspelt name is an error that names the nearest real ones ("did you
-mean payment-gateway?"); the investigation does not start, so no report can present
+mean <the real name>?"); the investigation does not start, so no report can present
 another service's evidence as the target's. When the check itself cannot run (no
 such tool, the backend down), the investigation goes ahead and the tools say so.
 """
@@ -29,13 +29,13 @@ class UnknownTarget(ModelError):
         elif known:
             shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
             text += f"; known {kind}s: {shown}"
-        text += " Nothing was investigated."
+        text += ("" if text.endswith("?") else ".") + " Nothing was investigated."
         super().__init__(text)
 
 
 def nearest(name: str, known: list[str], n: int = 3) -> list[str]:
     """The closest real names: spelling first, then a shared prefix or containment."""
-    close = difflib.get_close_matches(name, known, n=n, cutoff=0.6)
+    close = difflib.get_close_matches(name, known, n=n, cutoff=0.75)
     if not close:
         low = name.lower()
         close = [k for k in known if low in k.lower() or k.lower() in low][:n]
@@ -49,7 +49,13 @@ async def _payload(host: Any, tool: str, args: dict[str, Any]) -> tuple[bool, An
         call = await host.call_tool(tool, args)
     except Exception as exc:  # the check must never be what breaks an investigation
         return False, None, str(exc)
-    return call.ok, call.payload() if call.ok else None, call.error or str(call.payload() or "")
+    if call.ok:
+        return True, call.payload(), ""
+    data = call.payload()
+    err = (data or {}).get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict):  # our server's structured error: the message and the hint with real names
+        return False, None, f"{err.get('message', '')}\n{err.get('hint', '')}"
+    return False, None, call.error or str(data or "")
 
 
 async def check_targets(host: Any, args: dict[str, Any]) -> None:

@@ -127,9 +127,36 @@ class ReportWriter:
 
     # incident sections ------------------------------------------------------------------
     def s_root_cause(self) -> str:
+        if self.plan.proc is None:
+            return self.answer_question()
         if self.plan.target is None and not self.ev.traces:
             return self.daily_causes()
         return self.root_cause()
+
+    def answer_question(self) -> str:
+        """A question with no prompt: what the sweep of every service found, then the worst one investigated
+        with the question as its symptoms; or a plain statement of what could not be answered."""
+        q = _q(self.plan.question or "", 120)
+        names = [s.get("name") for s in self.ev.services if s.get("name")]
+        if not names:
+            why = "; ".join(f"{t}: {_q(m, 100)}" for t, _, m in self.ev.failed[:2]) or "no service list"
+            return (f"not established: the question \"{q}\" cannot be answered offline: the sweep of every service's health "
+                    f"could not run ({why}).")
+        checked = [n for n in names if n in self.ev.health]
+        bad = sorted((h for h in self.ev.health.values() if h.get("status") in ("critical", "degraded")), key=_rank)
+        failed = [n for n in names if n not in self.ev.health]
+        sweep = f"a sweep of {len(checked)} of {len(names)} services' health"
+        if failed:
+            sweep += f" ({', '.join(failed[:5])} did not answer)"
+        if self.plan.target is None:
+            if bad:
+                return f"not established: {sweep} found {', '.join(h['service'] + ' ' + h['status'] for h in bad)}, but none could be investigated."
+            return (f"none found: {sweep} shows every one healthy ({', '.join(checked[:12])}); nothing in their health explains "
+                    f"\"{q}\", so its cause is not established from these signals.")
+        others = [f"{h['service']} {h['status']}" for h in bad if h.get("service") != self.plan.target]
+        head = (f"Asked \"{q}\": {sweep} found {self.plan.target} {self.ev.health[self.plan.target].get('status')}"
+                + (f" (also {', '.join(others[:4])})" if others else "") + f"; {self.plan.target}, the worst, was investigated with the question as its symptoms.")
+        return head + " " + self.root_cause()
 
     def daily_causes(self) -> str:
         """One cause per service that is not healthy, each from that service's own evidence."""
