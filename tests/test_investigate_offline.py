@@ -20,7 +20,9 @@ from sre_console.scoring import score
 from sre_mcp.prompts import PROMPTS
 from sre_mcp.scenarios.loader import list_shipped, resolve
 
-UNSEEN = sorted(p for p in (Path(__file__).parent / "scenarios_unseen").iterdir() if (p / "scenario.yaml").exists())
+# Written after the rules, to test that the reasoning generalises: kinds the shipped scenarios do not have.
+UNSEEN = sorted(p for d in ("scenarios_unseen", "scenarios_generality") for p in (Path(__file__).parent / d).iterdir()
+                if (p / "scenario.yaml").exists())
 RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
 
 
@@ -37,9 +39,12 @@ async def investigate_worst(folder: str | Path):
     host = McpHost([builtin_server(["--scenario", str(folder), "--no-rag"])])
     await host.start()
     try:
-        worst = await worst_service(host)
+        answer = Path(folder) / "answer.yaml"
+        start = ((yaml.safe_load(answer.read_text()) or {}).get("start") or {}) if answer.exists() else {}
+        service = start.get("service") or (await worst_service(host))["service"]
         inv = Investigation(host, OfflineInvestigator())
-        return await inv.run("investigate-service", {"service": worst["service"]})
+        args = {"service": service, **({"symptoms": start["symptoms"]} if start.get("symptoms") else {})}
+        return await inv.run("investigate-service", args)
     finally:
         await host.stop()
 
@@ -165,3 +170,21 @@ def test_offline_investigator_has_no_scenario_facts_in_its_code():
     facts -= {"coredns", "cert-manager", "kube-dns", "prometheus", "grafana", "ingress-nginx", "metrics-server"}
     found = sorted(f for f in facts if f.lower() in source)
     assert not found, f"scenario facts in the investigator's code: {found}"
+
+
+def test_offline_package_imports_run_one_way():
+    """investigator → report → planner → analysis → evidence → rules; steps imports nothing of ours."""
+    import ast
+    from pathlib import Path
+
+    import sre_console.investigate.offline as pkg
+
+    order = ["investigator", "report", "planner", "analysis", "evidence", "rules", "steps"]
+    folder = Path(pkg.__file__).parent
+    assert {p.stem for p in folder.glob("*.py")} - {"__init__"} == set(order)
+    for name in order:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {n.module.rsplit(".", 1)[-1] for n in ast.walk(tree)
+                    if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("sre_console.investigate.offline.")}
+        later = set(order[order.index(name) + 1:])
+        assert imported <= later, f"{name} imports {imported - later}, which is not below it"
