@@ -165,7 +165,8 @@ PROMPTS: tuple[PromptSpec, ...] = (
             Step((Call("get_events", {"event_type": "Warning"}, on="target_namespace"),),
                  "cluster-level trouble (evictions, probe failures, pull errors)."),
             Step((Call("get_recent_deploys", {"service_name": "{service}"}),),
-                 "did a change (a deploy or a config-only revision) land shortly before the onset? Check that the errors match what the change did before blaming it."),
+                 "did a change (a deploy or a config-only revision) land shortly before the onset? "
+                 "Check that the errors match what the change did before blaming it."),
             Step((Call("search_logs", {"service": "{service}", "level": "ERROR"}), Call("count_errors", {"group_by": "message"})),
                  "which errors are new or spiking since the onset, how many, when first seen, and which trace ids they carry; "
                  "when they name another component, check that component's own health, pods and logs."),

@@ -294,7 +294,8 @@ async def run_cases(model_id: str | None, server_args: list[str] | None = None) 
     return out
 
 
-async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None) -> list[ScenarioResult]:
+async def run_eval(scenarios: str | None, difficulty: str | None, iterations: int, model_id: str | None,
+                   server_args: list[str] | None = None) -> list[ScenarioResult]:
     results = []
     for name, folder, answer in select_scenarios(scenarios, difficulty):
         print(f"eval: {name} …", file=sys.stderr, flush=True)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (scenario data: log lines and alert texts are kept whole, as they would appear)
 """Writes the generality scenarios in this folder (data only; run once, commit the output).
 
 Incidents of kinds the shipped nine do not have, written to test the reasoning, not a

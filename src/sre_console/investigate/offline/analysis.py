@@ -32,8 +32,8 @@ from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnos
 
 MAX_DEPTH = 3  # hops from the paged service to the origin
 CHANGE_WINDOW = timedelta(hours=24)  # a change older than this before the onset is not a trigger
-NEW_MARGIN = timedelta(minutes=10)
-TIME_CORRELATION = timedelta(minutes=20)  # a change of the origin this close before the onset is a suspect by timing alone  # a signature first seen this long before the onset still counts as new
+NEW_MARGIN = timedelta(minutes=10)  # a signature first seen this long before the onset still counts as new
+TIME_CORRELATION = timedelta(minutes=20)  # a change of the origin this close before the onset is a suspect by timing alone
 _MASK = re.compile(r"(tx-[a-z0-9]+)|([0-9a-f]{8,})|([0-9]+(?:\.[0-9]+)?)")
 _LEVEL_PREFIX = re.compile(r"^(?:\S+Z\s+)?(?:\[?(?:ERROR|FATAL|WARN(?:ING)?|INFO|SEVERE|CRITICAL)\]?\s*[:-]?\s*)?")
 _LINE_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)")
@@ -561,7 +561,8 @@ class Analyst:
         if origin.kind == "external":
             via = chain[-2] if len(chain) >= 2 else chain[0]
             if via.credential:
-                hyps.append((f"{origin.name} refuses {via.name}'s credential", f"check the key or token {via.name} uses for {origin.name} and its rotation history"))
+                hyps.append((f"{origin.name} refuses {via.name}'s credential",
+                             f"check the key or token {via.name} uses for {origin.name} and its rotation history"))
             hyps.append((f"{origin.name} (outside the cluster) is failing or saturated", f"{origin.name}'s own status page or metrics for the onset time"))
         if not origin.read and origin.kind != "external":
             hyps.append((f"{origin.name} fails on its own", f"{origin.name}'s own pods, events and logs (not readable here)"))

@@ -27,9 +27,9 @@ _CALLER_CATEGORIES = {"upstream-saturation", "certificate-expiry", "dns-failure"
 _NODE_CATEGORIES = {"resource-pressure-eviction"}  # the culprit's pods are not the ones that fail
 _SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed out", "timeout", "expired")
 _RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
-WIDE_WINDOW = "6h"
+WIDE_WINDOW = "6h"  # errors are read over hours, so what is new since the onset shows against what came before
 _DB_NAME = re.compile(r"\b([a-z][a-z0-9-]*-(?:db|pg|postgres|mysql|database))\b")
-_CONFIGURED_DBS = re.compile(r"configured databases:\s*([^\n\"}]+)")  # errors are read over hours, so what is new since the onset shows against what came before
+_CONFIGURED_DBS = re.compile(r"configured databases:\s*([^\n\"}]+)")
 
 
 def _coerce(value: Any, schema: dict[str, Any]) -> Any:

@@ -103,7 +103,8 @@ class ReportWriter:
     def bad_pods(self, service: str | None) -> list[dict]:
         return [p for p in self.ev.service_pods(service) if not p.get("healthy")]
 
-    def quote(self, sources: tuple[str, ...] = ("get_pod_logs", "search_logs", "count_errors", "trace_transaction", "get_events", "describe_pod")) -> str | None:
+    def quote(self, sources: tuple[str, ...] = ("get_pod_logs", "search_logs", "count_errors", "trace_transaction", "get_events",
+                                               "describe_pod")) -> str | None:
         for o in self.d.evidence:
             if o.source in sources and o.service in (self.culprit, None):
                 return _q(_strip_time(o.text), 140)
@@ -155,7 +156,8 @@ class ReportWriter:
                     f"\"{q}\", so its cause is not established from these signals.")
         others = [f"{h['service']} {h['status']}" for h in bad if h.get("service") != self.plan.target]
         head = (f"Asked \"{q}\": {sweep} found {self.plan.target} {self.ev.health[self.plan.target].get('status')}"
-                + (f" (also {', '.join(others[:4])})" if others else "") + f"; {self.plan.target}, the worst, was investigated with the question as its symptoms.")
+                + (f" (also {', '.join(others[:4])})" if others else "") + f"; {self.plan.target}, the worst, was investigated with the "
+                    f"question as its symptoms.")
         return head + " " + self.root_cause()
 
     def daily_causes(self) -> str:
@@ -216,11 +218,13 @@ class ReportWriter:
             via = next((c for c in reversed(f.chain[:-1]) if c.signatures), f.chain[0])
             head = f"{origin.name}, outside the cluster, fails {via.name}'s calls"
             if via.credential:
-                head += f": it refuses {via.name}'s credential (\"{_q(via.credential, 200)}\"), so the key or token {via.name} uses for it was revoked, expired or rotated"
+                head += (f": it refuses {via.name}'s credential (\"{_q(via.credential, 200)}\"), so the key or token {via.name} "
+                         "uses for it was revoked, expired or rotated")
             quotes = [s.quote(onset) for s in via.signatures[:2] if s.sample != via.credential]
             counted = next((s for s in via.signatures if s.sample == via.credential), None)
             if counted is not None:
-                head += f" ({counted.count}x, first seen {clock(counted.first)}{', ' + relative(counted.first, onset) if relative(counted.first, onset) else ''})"
+                rel = relative(counted.first, onset)
+                head += f" ({counted.count}x, first seen {clock(counted.first)}{', ' + rel if rel else ''})"
             parts.append(head + "." + (f" {via.name}'s other new errors: " + "; ".join(quotes) + "." if quotes else ""))
         elif not f.established:
             return self.not_established()
@@ -554,9 +558,11 @@ class ReportWriter:
             lim = self.limit(svc)
             if d.deploy is None:
                 if lim and _double(lim):
-                    steps.append(f"Give the pods headroom while the cause is fixed: `kubectl {kn}set resources deployment/{dep} --limits=memory={_double(lim)}`.")
+                    steps.append(f"Give the pods headroom while the cause is fixed: `kubectl {kn}set resources deployment/{dep} "
+                        f"--limits=memory={_double(lim)}`.")
                 else:
-                    steps.append(f"Read the memory limit (`kubectl {kn}get deployment/{dep} -o jsonpath='{{..resources.limits.memory}}'`) and raise it while the cause is fixed.")
+                    steps.append(f"Read the memory limit (`kubectl {kn}get deployment/{dep} -o jsonpath='{{..resources.limits.memory}}'`) "
+                        f"and raise it while the cause is fixed.")
             if pod:
                 steps.append(f"Keep the crash evidence: `kubectl {kn}logs {pod} --previous > {pod}-previous.log`.")
         elif cat == "connection-pool-exhaustion":
@@ -587,7 +593,8 @@ class ReportWriter:
                          f"roll back with `kubectl {kn}rollout undo deployment/{dep}`.")
         elif cat == "dns-failure":
             name = _lookup_in(d.evidence)
-            steps.append("Check cluster DNS: `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l k8s-app=kube-dns --tail=100`.")
+            steps.append("Check cluster DNS: `kubectl -n kube-system get pods -l k8s-app=kube-dns` and `kubectl -n kube-system logs -l "
+                "k8s-app=kube-dns --tail=100`.")
             if name:
                 steps.append(f"Test resolution from the service: `kubectl {kn}exec deployment/{dep} -- nslookup {name}`.")
         elif cat == "upstream-saturation":
@@ -596,7 +603,8 @@ class ReportWriter:
                 steps.append(f"Check {up}'s health and limits: `kubectl get pods -A | grep {up}` or its status page.")
             steps.append(f"Shed or slow load on {svc} while the dependency recovers: lower its concurrency and timeouts so callers fail fast.")
         elif cat == "consumer-lag":
-            steps.append(f"Measure the lag and the group's state from the consumer's own log: `kubectl {kn}logs deployment/{dep} --since=30m | grep -i -E 'lag|rebalanc|commit'`; "
+            steps.append(f"Measure the lag and the group's state from the consumer's own log: `kubectl {kn}logs deployment/{dep} --since=30m "
+                f"| grep -i -E 'lag|rebalanc|commit'`; "
                          "scale consumers up to the topic's partition count.")
         elif cat == "cache-eviction":
             steps.append("Check the cache: `redis-cli INFO memory` and `redis-cli INFO stats | grep evicted_keys`; raise maxmemory or cut key TTLs.")
@@ -605,7 +613,8 @@ class ReportWriter:
             steps.append(f"Confirm throttling: `kubectl {kn}top pods -l app={svc}`"
                          + (f"; raise the CPU limit: `kubectl {kn}set resources deployment/{dep} --limits=cpu={lim}`." if lim else "."))
         elif cat == "probe-misconfiguration":
-            steps.append(f"Read the probe settings: `kubectl {kn}get deployment/{dep} -o jsonpath='{{.spec.template.spec.containers[0].livenessProbe}}'`; relax timeouts if the app is healthy.")
+            steps.append(f"Read the probe settings: `kubectl {kn}get deployment/{dep} -o "
+                f"jsonpath='{{.spec.template.spec.containers[0].livenessProbe}}'`; relax timeouts if the app is healthy.")
         return steps
 
     def cpu_limit(self, service: str | None) -> str | None:
@@ -640,11 +649,13 @@ class ReportWriter:
                                  f"size -Xmx and the container limit together; alert on restarts and OOMKilled for {svc}.",
             "connection-pool-exhaustion": f"Size {svc}'s pool from measured concurrency and the database's connection budget; review config changes like code; "
                                           "alert on pool wait time and pending connections.",
-            "resource-pressure-eviction": "Set requests to real usage, cap ephemeral storage and log volume, and alert on node pressure before evictions start.",
+            "resource-pressure-eviction": "Set requests to real usage, cap ephemeral storage and log volume, and alert on node pressure "
+                "before evictions start.",
             "certificate-expiry": "Automate renewal and alert 30 days before any certificate expires.",
             "bad-image": "Verify images exist before rollout (CI pushes, then deploys by digest).",
             "dns-failure": "Monitor CoreDNS errors and latency; cache DNS in clients.",
-            "upstream-saturation": f"Agree capacity with {self.d.upstream or 'the dependency'}'s owners; add timeouts, retries with backoff and bulkheads; alert on its latency.",
+            "upstream-saturation": f"Agree capacity with {self.d.upstream or 'the dependency'}'s owners; add timeouts, retries with backoff "
+                f"and bulkheads; alert on its latency.",
             "consumer-lag": "Alert on consumer lag; size consumers to partitions.",
             "cache-eviction": "Size the cache for its working set; alert on evictions.",
             "cpu-throttling": "Set CPU limits from load tests; alert on throttling.",
