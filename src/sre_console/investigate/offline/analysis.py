@@ -621,24 +621,31 @@ def config_only(d: dict[str, Any]) -> bool:
 
 
 def _diff_text(d: dict[str, Any]) -> str:
+    """What a change changed, one clause per item: the server's `changes` lines when it gives them, else the
+    raw diff ({area: {key: [old, new]}}, nested as deep as it goes)."""
+    if d.get("changes"):
+        return _one_line("; ".join(str(c) for c in d["changes"]), 240)
     diff = d.get("diff")
     if not diff:
         return ""
     if isinstance(diff, str):
         return _one_line(diff, 240)
-    if isinstance(diff, dict):
-        parts = []
-        for k, v in diff.items():
-            if isinstance(v, dict) and ("from" in v or "to" in v):
-                parts.append(f"{k} {v.get('from')} -> {v.get('to')}")
-            elif isinstance(v, dict):
-                parts += [f"{k}.{kk} {vv.get('from')} -> {vv.get('to')}" if isinstance(vv, dict) else f"{k}.{kk}={vv}" for kk, vv in v.items()]
-            else:
-                parts.append(f"{k}: {v}")
-        return _one_line("; ".join(parts), 240)
-    if isinstance(diff, list):
-        return _one_line("; ".join(str(x) for x in diff), 240)
-    return ""
+    parts: list[str] = []
+
+    def walk(prefix: str, v: Any) -> None:
+        if isinstance(v, (list, tuple)) and len(v) == 2 and not any(isinstance(x, (dict, list)) for x in v):
+            old, new = ("absent" if x is None else x for x in v)
+            parts.append(f"{prefix} {old} -> {new}")
+        elif isinstance(v, dict) and ("from" in v or "to" in v):
+            parts.append(f"{prefix} {v.get('from', 'absent')} -> {v.get('to', 'absent')}")
+        elif isinstance(v, dict):
+            for k, vv in v.items():
+                walk(f"{prefix} {k}".strip(), vv)
+        else:
+            parts.append(f"{prefix}: {v}")
+
+    walk("", diff)
+    return _one_line("; ".join(parts), 240)
 
 
 _STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
