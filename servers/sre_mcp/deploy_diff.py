@@ -7,8 +7,8 @@ A diff is a mapping of area to changes, each change an `[old, new]` pair (null =
     resources: {limits.memory: [512Mi, 1Gi]}
     configmaps: {orders-config: {pool.max: ["50", "10"]}}
 
-The fixture reads it from deploys.yaml; `template_diff` derives the same shape from two
-pod templates (ReplicaSets of a real Deployment), so one renderer serves both.
+The fixture reads it from deploys.yaml (a real cluster's revisions are diffed from their
+pod templates by `kube.template_diff`, served by get_rollout_history).
 """
 
 from __future__ import annotations
@@ -65,43 +65,3 @@ def describe(diff: dict[str, Any] | None) -> list[str]:
         else:
             lines.append(f"{area}: {_arrow(*body)}")
     return lines
-
-
-def _flat_env(container: dict[str, Any]) -> dict[str, str]:
-    out = {}
-    for e in container.get("env") or []:
-        if "value" in e:
-            out[e["name"]] = str(e["value"])
-        elif e.get("valueFrom"):
-            ref = e["valueFrom"].get("configMapKeyRef") or e["valueFrom"].get("secretKeyRef") or {}
-            kind = "configmap" if "configMapKeyRef" in e["valueFrom"] else "secret"
-            out[e["name"]] = f"<{kind} {ref.get('name')}/{ref.get('key')}>"
-    return out
-
-
-def _flat_resources(container: dict[str, Any]) -> dict[str, str]:
-    res = container.get("resources") or {}
-    return {f"{kind}.{name}": str(v) for kind in ("requests", "limits") for name, v in (res.get(kind) or {}).items()}
-
-
-def template_diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
-    """The diff between two pod templates (`spec.template` of ReplicaSets), in the shape above."""
-    def containers(t: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-        return {c.get("name", "?"): c for c in ((t or {}).get("spec") or {}).get("containers") or []}
-
-    a, b = containers(old), containers(new)
-    diff: dict[str, Any] = {}
-    single = len(a) <= 1 and len(b) <= 1 and set(a) == set(b)
-    for name in sorted(set(a) | set(b)):
-        ca, cb = a.get(name) or {}, b.get(name) or {}
-        prefix = "" if single else f"{name}."
-        if ca.get("image") != cb.get("image"):
-            diff.setdefault("image", {})[name] = [ca.get("image"), cb.get("image")]
-        for area, flat in (("env", _flat_env), ("resources", _flat_resources)):
-            fa, fb = flat(ca), flat(cb)
-            for key in sorted(set(fa) | set(fb)):
-                if fa.get(key) != fb.get(key):
-                    diff.setdefault(area, {})[prefix + key] = [fa.get(key), fb.get(key)]
-    if "image" in diff and single:
-        diff["image"] = next(iter(diff["image"].values()))
-    return diff

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from sre_mcp.timeutil import age, iso
 
-# Units of the standard per-service series. Other names are allowed (unit "").
+# Units of the standard per-service series (and of `seconds`). Other names are allowed (unit "").
 UNITS = {"error_rate": "ratio", "p99_ms": "ms", "rps": "req/s", "cpu": "cores", "memory": "bytes", "seconds": "s"}
-STANDARD = ("error_rate", "p99_ms", "rps", "cpu", "memory")
 
 Point = tuple[float, float]  # (unix seconds, value)
 
@@ -220,7 +219,3 @@ def _round(v: float) -> float:
         return v
     digits = max(0, 4 - int(math.floor(math.log10(abs(v)))))
     return round(v, digits)
-
-
-def window(now: datetime, seconds: float) -> tuple[datetime, datetime]:
-    return now - timedelta(seconds=seconds), now
