@@ -113,3 +113,18 @@ async def test_series_beyond_the_cap_are_counted_not_dropped(tmp_path):
     assert not err, text
     assert out["series_total"] == 40 and len(out["series"]) == 30 and "40 series matched" in out["note"]
     assert [s["last"] for s in out["series"][:3]] == [39, 38, 37]
+
+
+async def test_trace_lines_say_onset_config_only_and_the_change(tmp_path):
+    """The one-line summaries (trace widgets, compaction) carry what the metrics add."""
+    from sre_console.investigate.summary import summarize
+
+    server, _ = _server("checkout-latency", tmp_path)
+    async with Client(server) as c:
+        _, health, _ = await _call(c, "check_service_health", {"service_name": "orders-service"})
+        _, deploys, _ = await _call(c, "get_recent_deploys", {"service_name": "orders-service", "hours_back": 2})
+        _, rng, _ = await _call(c, "query_metrics_range", {"query": 'p99_ms{service="orders-service"}', "duration": "1h"})
+    assert ", onset 3" in summarize("check_service_health", True, health) and "rose)" in summarize("check_service_health", True, health)
+    assert "(config only)" in summarize("get_recent_deploys", True, deploys)
+    line = summarize("query_metrics_range", True, rng)
+    assert line.startswith('1 series; p99_ms{service="orders-service"}: rose from ') and "ago" in line

@@ -21,6 +21,9 @@ def _health(r: dict) -> str:
         out += f", {pods.get('ready')}/{pods.get('total')} pods ready"
     if r.get("alerts"):
         out += f", {len(r['alerts'])} alert(s)"
+    onset = r.get("onset") or {}
+    if onset.get("ago"):
+        out += f", onset {onset['ago']} ago ({onset.get('metric')} rose)"
     return out
 
 
@@ -72,7 +75,17 @@ def _deploys(r: dict) -> str:
     if not ds:
         return f"no deploys of {r.get('service')} in {r.get('hours_back')}h"
     d = ds[0]
-    return f"{len(ds)} deploy(s); last {d.get('version')} {d.get('ago')} ago: {_clip(d.get('change', ''), 90)}"
+    kind = " (config only)" if d.get("config_only") else ""
+    return f"{len(ds)} deploy(s); last {d.get('version')}{kind} {d.get('ago')} ago: {_clip(d.get('change', ''), 90)}"
+
+
+def _metrics(r: dict) -> str:
+    series = r.get("series") or []
+    if not series:
+        return f"no series for {_clip(r.get('query', ''), 80)}"
+    first = series[0]
+    said = first.get("summary") or first.get("shown") or first.get("value")
+    return f"{r.get('series_total', len(series))} series; {_clip(first.get('series', ''), 60)}: {said}"
 
 
 def _search_logs(r: dict) -> str:
@@ -139,6 +152,8 @@ SUMMARIZERS: dict[str, Callable[[dict], str]] = {
     "list_services": _services,
     "investigate_service": lambda r: _clip(r.get("summary", ""), 200),
     "get_runbook": lambda r: f"{r.get('runbook_id')}: {r.get('title')}",
+    "query_metrics": _metrics,
+    "query_metrics_range": _metrics,
 }
 
 
