@@ -47,25 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     from sre_mcp.scenarios.loader import ScenarioError
     from sre_mcp.server import build_server
 
+    from sre_mcp.http import HttpConfigError, check_bind
     from sre_mcp.security.auth import AuthConfigError
     from sre_mcp.security.roles import RolesError
 
     try:
         config = from_args(args)
         if args.transport == "http":
-            from sre_mcp.http import HttpConfigError, check_bind
-
             if config.public_url is None:
                 shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
                 config.public_url = f"http://{shown}:{args.port}/mcp"
             check_bind(args.host, config)  # before anything slow starts
         server, rt = build_server(config)
-    except (ScenarioError, AuthConfigError, RolesError) as exc:
-        print(f"sre-mcp-server: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if type(exc).__name__ != "HttpConfigError":
-            raise
+    except (ScenarioError, AuthConfigError, RolesError, HttpConfigError) as exc:
         print(f"sre-mcp-server: {exc}", file=sys.stderr)
         return 2
     if args.transport == "http":
