@@ -207,6 +207,8 @@ class ActionTools:
             outcome(outcome="applied")
             return result
 
+        # The write counts against its backend's gate (the cluster, or PagerDuty for this toolset).
+        run.__sre_gate__ = getattr(fn, "__self__", None) or self  # type: ignore[attr-defined]
         try:
             return await self.rt.run(run)
         except OutcomeUnknown as exc:
@@ -238,6 +240,7 @@ class ActionTools:
         def reread(timeout: float) -> Any:
             dep = self.writes.read_deployment(namespace, name, timeout=timeout)
             return None if dep is None else _dep_status(dep)
+        reread.__sre_gate__ = self.writes  # type: ignore[attr-defined]
         return reread
 
     # tools --------------------------------------------------------------------
