@@ -37,8 +37,11 @@ def check(folder: Path) -> list[str]:
     answer = y("answer.yaml")
     services = {s["name"]: s for s in meta.get("services", [])}
     namespaces = set(meta.get("namespaces", [])) | {s["namespace"] for s in services.values()}
+    workloads = [w for w in (y("workloads.yaml", []) or []) if isinstance(w, dict)]
     for s in services.values():
-        if not any(d["name"] == s.get("deployment", s["name"]) and d["namespace"] == s["namespace"] for d in deps):
+        # A service runs as a Deployment, or as another workload (a StatefulSet database, a DaemonSet).
+        runs = [*deps, *workloads]
+        if not any(d.get("name") == s.get("deployment", s["name"]) and d.get("namespace") == s["namespace"] for d in runs):
             errs.append(f"service {s['name']}: no deployment {s.get('deployment')} in {s['namespace']}")
     pod_names = {}
     for p in pods:
@@ -124,8 +127,10 @@ def check(folder: Path) -> list[str]:
         for k in ("category", "difficulty", "keywords", "forbidden", "evidence_tools", "optimal_steps"):
             if k not in answer:
                 errs.append(f"answer.yaml: missing {k}")
-        if answer.get("category") not in CATEGORIES:
-            errs.append(f"answer.yaml: category {answer.get('category')} not in vocabulary")
+        # The generators' own kinds are CATEGORIES; a new scenario may name a new kind, in kebab-case.
+        category = answer.get("category")
+        if not (isinstance(category, str) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", category)):
+            errs.append(f"answer.yaml: category {category!r} is not a kebab-case name")
         if answer.get("difficulty") not in ("easy", "medium", "hard"):
             errs.append("answer.yaml: difficulty")
     try:
