@@ -138,6 +138,55 @@ def test_fault_audit_full_refuses_the_write(tmp_path):
     assert not [r for r in lines if r.get("phase") in ("intent", "outcome")]
 
 
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+    """A 64 KiB tmpfs, to fill up for real (needs the right to mount; skipped elsewhere)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_fault_full_filesystem_refuses_writes_it_cannot_record(tiny_filesystem):
+    audit = tiny_filesystem / "audit.jsonl"
+    proc = _spawn(["--scenario", SCEN, "--no-rag", "--allow-writes", "--audit-log", str(audit)])
+    try:
+        filler = tiny_filesystem / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:  # take every free block
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        replicas, refused = 3, None
+        for i in range(60):  # the audit file's last page may still take a few lines; then it is full
+            to = 2 if replicas == 3 else 3
+            args = {**SCALE, "replicas": to}
+            prev = _tool(proc, 2 * i + 1, "scale_deployment", args)
+            assert not prev.get("isError"), prev
+            done = _tool(proc, 2 * i + 2, "scale_deployment", {**args, "confirmation_token": prev["structuredContent"]["confirmation_token"]})
+            if done.get("isError"):
+                refused = done["content"][0]["text"]
+                break
+            replicas = to
+        deps = _tool(proc, 999, "list_deployments", {"namespace": "payments"})["structuredContent"]
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    assert refused is not None and "intent could not be recorded" in refused, refused
+    assert next(d for d in deps["deployments"] if d["name"] == "payment-gateway")["desired"] == replicas
+    lines = _lines(audit)  # whole lines only
+    applied = [r for r in lines if r.get("phase") == "outcome" and r.get("outcome") == "applied"]
+    intents = {r["call_id"] for r in lines if r.get("phase") == "intent"}
+    assert all(r["call_id"] in intents for r in applied)  # no write without its intent line
+
+
 # --- fault injection: killed mid-write -> the intent line is on disk ------------------
 
 def _cluster(tmp_path: Path):
