@@ -52,6 +52,11 @@ _FAILING_EVENTS = {"BackOff", "Failed", "FailedScheduling", "FailedMount", "Fail
                    "FailedPostStartHook", "NodeNotReady", "InspectFailed", "ErrImageNeverPull"}
 _FAILING_STATES = {"CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
                    "CreateContainerError", "ContainerCannotRun", "RunContainerError", "InvalidImageName"}
+# A call that failed on the way to a dependency (the dependency is the next place to look).
+_CALL_FAILURE = re.compile(r"timed? ?out|timeout|refused|unavailable|replicas? responded|no route|reset by peer|deadline|"
+                           r"could not connect|cannot connect|connection|upstream|\b50[234]\b", re.I)
+# Refused before any request reached a process: the Service routes nowhere.
+_CONN_REFUSED = re.compile(r"connection refused|ECONNREFUSED|no healthy upstream|no endpoints|\bUH\b|upstream connect error", re.I)
 _INBOUND_DENIED = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S*\s+(?:401|403)\b")
 _CAUSED_BY = re.compile(r"^\s*Caused by:\s*(.+)$")
 _CREDENTIAL = re.compile(r"\b(401|unauthori[sz]ed|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
@@ -135,7 +140,7 @@ class Change:
     before_onset: bool
     matches: bool  # what it changed fits the errors
 
-    def phrase(self) -> str:
+    def phrase(self, diff: bool = True) -> str:
         d = self.deploy
         what = "config-only revision" if self.config_only else "deploy"
         bits = [f"{self.service} {what} {d.get('version') or ''}".rstrip()]
@@ -143,11 +148,11 @@ class Change:
             bits.append(f"(revision {d.get('revision')}" + (f", {d.get('ago')} ago" if d.get("ago") else "") + ")")
         text = " ".join(bits)
         change = _one_line(d.get("change") or "")
-        diff = _diff_text(d)
+        what_changed = _diff_text(d).replace("; ", ", ") if diff else ""  # one clause: a reader (and a scorer) keeps it whole
         if change:
             text += f": \"{change}\""
-        if diff:
-            text += f" (diff: {diff})"
+        if what_changed:
+            text += f" (diff: {what_changed})"
         return text
 
 
@@ -169,6 +174,10 @@ class Component:
     causes: list[str] = field(default_factory=list)  # "Caused by:" lines of its pod logs, innermost last
     database: list[str] = field(default_factory=list)  # what its database activity says stands out
     config_deps: list[str] = field(default_factory=list)  # components its pods' configuration points at (env URLs, hosts)
+    via_config: bool = False  # its errors name no host: the next hop is the one its configuration points at
+    unreached: bool = False  # its pods are ready and quiet while callers are refused at the connection
+    refused_callers: bool = False  # the hop before it was refused at the connection
+    node_bound: str | None = None  # its failing pods all run on this one node while its other pods are fine
 
 
 @dataclass
@@ -406,6 +415,20 @@ class Analyst:
                         c.own.append(f"{p['name']} container {ct.get('name')} {key.replace('_', ' ')}: {st.get('reason')}"
                                      + (f" \"{_one_line(st.get('message'))}\"" if st.get("message") else "")
                                      + (f" exit {st.get('exitCode')}" if st.get("exitCode") is not None else ""))
+        # What the cluster objects around it say: its Service's endpoints, its workload, the nodes of its pods.
+        ep = self.ev.endpoints.get((c.namespace or "", name))
+        if ep is not None and ep.get("findings"):
+            c.failing = True
+            c.own += [f"Service {name}: {_one_line(x.split(';')[0], 220)} ({ep.get('endpoints', '')} endpoints)" for x in ep["findings"][:2]]
+        for w in self.ev.workloads.get(c.namespace or "", []):
+            if w.get("name") == name and w.get("problems"):
+                c.own += [f"{w.get('kind')} {name} ({w.get('ready')} ready): {_one_line(x, 160)}" for x in w["problems"][:2]]
+        c.node_bound = self.node_bound(name, pods)
+        bad_nodes = {p.get("node") for p in pods if not p.get("healthy")} | ({c.node_bound} if c.node_bound else set())
+        pending = any(p.get("status") == "Pending" or str(p.get("node")) in ("", "<none>") for p in pods if not p.get("healthy"))
+        for n in self.ev.nodes or []:
+            if n.get("problems") and (n.get("name") in bad_nodes or pending):
+                c.own.append(f"node {n.get('name')}: " + "; ".join(_one_line(x, 120) for x in n["problems"][:3]))
         names = {p["name"] for p in pods}
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
@@ -429,11 +452,20 @@ class Analyst:
             if _CREDENTIAL.search(text) and not _INBOUND_DENIED.search(text):
                 c.credential = _LEVEL_PREFIX.sub("", text.strip())
                 break
-        env_text = " ".join(str(v) for p in pods for ct in (self.ev.describe.get(p["name"]) or {}).get("containers") or []
-                            for v in (ct.get("env") or {}).values())
-        if env_text:
-            fake = Signature(name, "", env_text, "describe_pod", 1)
-            c.config_deps = [n for n, _, _ in self.named_components([fake], {name, self.target or ""})]
+        # What its configuration points at (env values with hosts), the env name kept: when its errors fail a
+        # call without naming the host, the variable whose name the error shares ("cassandra") says which.
+        env = {k: str(v) for p in pods for ct in (self.ev.describe.get(p["name"]) or {}).get("containers") or []
+               for k, v in (ct.get("env") or {}).items()}
+        deps: dict[str, str] = {}
+        for key, value in env.items():
+            for n, _, _ in self.named_components([Signature(name, "", value, "describe_pod", 1)], {name, self.target or ""}):
+                deps.setdefault(n, key)
+        c.config_deps = list(deps)
+        if not c.names and deps and c.signatures and _CALL_FAILURE.search(c.signatures[0].sample):
+            words = {w for w in re.findall(r"[a-z]{4,}", c.signatures[0].sample.lower())}
+            fit = [n for n, key in deps.items() if words & {w for w in key.lower().split("_") if len(w) >= 4}]
+            c.names = fit or (list(deps) if len(deps) == 1 else [])
+            c.via_config = bool(c.names)
         db = self.ev.databases.get(name)
         if db:
             c.database = [str(x) for x in db.get("findings") or []]
@@ -442,6 +474,17 @@ class Analyst:
             c.diagnosis = diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), name,
                                    only_service=name, known_services=known_services)
         return c
+
+    def node_bound(self, service: str, pods: list[dict]) -> str | None:
+        """The one node that every pod logging this service's errors runs on, when its other pods are quiet there."""
+        hosts = Counter(r.get("host") for r in self.ev.log_rows if r.get("service") == service and r.get("level") in ("ERROR", "FATAL"))
+        by_name = {p["name"]: p for p in pods}
+        nodes = {by_name[h].get("node") for h in hosts if h in by_name}
+        all_nodes = {p.get("node") for p in pods}
+        if len(nodes) == 1 and len(all_nodes) > 1 and sum(hosts.values()) >= 5:
+            node = next(iter(nodes))
+            return node if node not in ("", "<none>", None) else None
+        return None
 
     def is_read(self, c: Component, pods: list[dict]) -> bool:
         if c.kind == "external":
@@ -483,10 +526,12 @@ class Analyst:
         visited: set[str] = set()
         current = (target, "service", self.ev.namespace_of(target)) if target else None
         next_to_read = None
+        refused_next = False
         while current is not None and len(chain) <= MAX_DEPTH:
             name, kind, ns = current
             visited.add(name)
             comp = self.component(name, kind, ns, onset.at)
+            comp.refused_callers = refused_next
             chain.append(comp)
             if not comp.read:
                 next_to_read = comp
@@ -497,6 +542,12 @@ class Analyst:
             if nxt is None:
                 break
             current = self.resolve(nxt) or (nxt, "external", None)
+            refused_next = bool(comp.signatures and _CONN_REFUSED.search(comp.signatures[0].sample))
+        if len(chain) >= 2:
+            last, caller = chain[-1], chain[-2]
+            pods = self.ev.service_pods(last.name) if last.kind == "service" else self.pods_named(last.name)
+            last.unreached = (last.read and bool(pods) and all(p.get("healthy") for p in pods) and not last.signatures
+                              and not last.failing and bool(caller.signatures) and bool(_CONN_REFUSED.search(caller.signatures[0].sample)))
         origin = self.origin_of(chain)
         changes = self.changes(chain, origin, onset)
         trigger = next((c for c in changes if c.before_onset and c.matches), None)
@@ -576,6 +627,8 @@ class Analyst:
         h = self.ev.health.get(self.target or "") or {}
         if h.get("rps"):
             hyps.append((f"load: {self.target} serves {h.get('rps')} rps", "the request rate before and after the onset"))
+        if origin.unreached:
+            return True, "medium", hyps
         if origin.read and origin.kind != "external" and explained and (has_errors or origin.own):
             conf = "high" if (trigger is not None and trigger.matches) or origin.failing else "medium"
             return True, conf, hyps

@@ -37,7 +37,10 @@ class Evidence:
         self.failed: list[tuple[str, dict, str]] = []
         self.searched: list[dict] = []
         self.listed_all: set[str] = set()  # namespaces whose every pod was listed (not only the unhealthy)
-        self.databases: dict[str, dict] = {}  # get_database_activity results by database  # the filters and totals of every search_logs call
+        self.databases: dict[str, dict] = {}  # get_database_activity results by database
+        self.endpoints: dict[tuple[str, str], dict] = {}  # get_service_endpoints rows by (namespace, Service)
+        self.workloads: dict[str, list[dict]] = {}  # list_workloads rows by namespace
+        self.nodes: list[dict] | None = None  # list_nodes rows  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
 
     def add(self, tool: str, args: dict, payload: Any, ok: bool) -> None:
@@ -81,6 +84,13 @@ class Evidence:
             self.runbooks.extend(payload.get("results") or [])
         elif tool == "get_slow_queries":
             self.slow.extend(payload.get("queries") or [])
+        elif tool == "get_service_endpoints":
+            for row in payload.get("services") or []:
+                self.endpoints[(row.get("namespace") or payload.get("namespace"), row.get("name"))] = row
+        elif tool == "list_workloads":
+            self.workloads[payload.get("namespace")] = payload.get("workloads") or []
+        elif tool == "list_nodes":
+            self.nodes = payload.get("nodes") or []
         elif tool == "get_database_activity":
             self.databases[payload.get("database")] = payload
         elif tool == "list_deployments":

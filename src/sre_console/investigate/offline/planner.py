@@ -111,12 +111,19 @@ class Planner:
             calls.append(("list_pods", {"namespace": ns}))
         if ns and ns not in self.ev.events:
             calls.append(("get_events", {"namespace": ns, "event_type": "Warning"}))
+        if ns and ns not in self.ev.workloads and "list_workloads" in self.schemas:
+            calls.append(("list_workloads", {"namespace": ns}))  # rollouts stuck, StatefulSets short of replicas
+        if ns and c.kind == "service" and c.refused_callers and (ns, c.name) not in self.ev.endpoints and "get_service_endpoints" in self.schemas:
+            calls.append(("get_service_endpoints", {"namespace": ns, "service": c.name}))  # callers refused: does it route anywhere?
         pods = self.ev.service_pods(c.name) if c.kind == "service" else Analyst(self.ev, self.focus()).pods_named(c.name)
         bad = [p for p in pods if not p.get("healthy")]
         loud = hosts_by_errors(self.ev.log_rows, c.name)
         # Its worst pod, else the one that logs most errors, else any: a component's own log is read even when
         # its pods look fine (a healthy-looking pod can still say why it fails).
         pick = bad[0] if bad else next((p for p in pods if p["name"] in loud), pods[0] if pods else None)
+        if self.ev.nodes is None and "list_nodes" in self.schemas and (c.node_bound or any(
+                p.get("status") in ("Pending", "Evicted") or str(p.get("node")) in ("", "<none>") for p in bad)):
+            calls.append(("list_nodes", {}))  # unschedulable, evicted, or failing only on one node: the nodes say why
         read = [p for p in pods if p["name"] in self.ev.pod_logs]
         described = [p for p in pods if p["name"] in self.ev.describe]
         pns = (pick or {}).get("namespace") or ns

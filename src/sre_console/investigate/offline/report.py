@@ -68,7 +68,7 @@ class ReportWriter:
         if any(d.category.pattern.search(s.sample) for s in sigs[:2]):
             return False
         own = {o.source for o in d.evidence if o.service == d.culprit} & {"list_pods", "describe_pod", "get_events", "check_service_health"}
-        if d.culprit == f.origin.name and own:
+        if d.culprit == f.origin.name and own and d.category.strength >= 2:
             return False
         # The origin must stand on more than "its errors name nothing further": its own failing state, or a
         # hop the errors led to. Otherwise a rule that found the mechanism elsewhere knows more.
@@ -226,15 +226,30 @@ class ReportWriter:
                 rel = relative(counted.first, onset)
                 head += f" ({counted.count}x, first seen {clock(counted.first)}{', ' + rel if rel else ''})"
             parts.append(head + "." + (f" {via.name}'s other new errors: " + "; ".join(quotes) + "." if quotes else ""))
+        elif origin.unreached:
+            caller = f.chain[-2]
+            ns = self.ns(origin.name)
+            parts.append(f"Traffic does not reach {origin.name}: its pods are Running and Ready and log no errors, yet {caller.name}'s calls to it "
+                         f"are refused at the connection ({caller.signatures[0].quote(onset, 180)}). So the Service {origin.name} most likely has "
+                         f"no ready endpoints: its selector no longer matches the pods' labels, or a NetworkPolicy blocks the port"
+                         + (f" (in namespace {ns})." if ns else "."))
         elif not f.established:
             return self.not_established()
         else:
             lead = f"{origin.name} is where the failure starts"
-            if sigs:
+            own_sigs = origin.signatures
+            if not own_sigs and sigs and len(f.chain) > 1:
+                caller = next(c for c in reversed(f.chain[:-1]) if c.signatures)
+                lead += f": {caller.name}'s calls to it fail, dominated by " + sigs[0].quote(onset)
+            elif sigs:
                 lead += ": its dominant new error since the onset is " + sigs[0].quote(onset)
                 if len(sigs) > 1:
                     lead += ", then " + sigs[1].quote(onset, 160)
             parts.append(lead + ".")
+            if origin.node_bound:
+                pods = [p for p in self.ev.service_pods(origin.name) if p.get("node") == origin.node_bound]
+                parts.append(f"Its errors come only from its pods on node {origin.node_bound} ({', '.join(p['name'] for p in pods[:3])}); "
+                             f"its pods on other nodes serve the same requests without them, so something about that node is the difference.")
             if origin.causes:
                 parts.append(f"The innermost cause in its pod log: \"{_q(origin.causes[-1], 200)}\".")
             if origin.database:
@@ -284,7 +299,7 @@ class ReportWriter:
         before = [c for c in f.changes if c.before_onset]
         if before:
             c = before[0]
-            return (f"A change preceded the onset but does not match the errors, so it is not blamed: {c.phrase()} "
+            return (f"A change preceded the onset but does not match the errors, so it is not blamed: {c.phrase(diff=False)} "
                     f"({relative(c.at, f.onset.at) or 'before the onset'}).")
         who = origin.name if origin is not None else self.focus
         return f"No deploy or config change of {who} precedes the onset within 24h, so the trigger is load or the environment, not a change."
@@ -523,6 +538,11 @@ class ReportWriter:
                                  f"curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s\\n' https://{origin.name}/`, and its provider's status page.")
                     steps.append(f"Protect {via.name} while {origin.name} fails: lower its timeouts and retries so callers fail fast.")
             return steps
+        if origin.unreached:
+            kn = self.kn(origin.name)
+            steps.append(f"Compare what the Service selects with the pods' labels: `kubectl {kn}get endpoints {origin.name}`, "
+                         f"`kubectl {kn}get service {origin.name} -o jsonpath='{{.spec.selector}}'` and `kubectl {kn}get pods --show-labels | grep {origin.name}`.")
+            steps.append(f"Make them match again (the Service's selector or the pods' labels), or find the NetworkPolicy: `kubectl {kn}get networkpolicy`.")
         if f.trigger is not None:
             steps += self.revert_change(f.trigger)
         kn, dep = self.kn(origin.name), self.deployment(origin.name) if origin.kind == "service" else origin.name
