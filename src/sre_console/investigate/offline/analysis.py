@@ -228,9 +228,8 @@ class Analyst:
                 if s.last is None or at > s.last:
                     s.last = at
 
-        for r in self.ev.log_rows:
-            if r.get("service") == service and r.get("level") in ("ERROR", "FATAL"):
-                add(r.get("message", ""), parse_time(r.get("timestamp")), r.get("host"), "search_logs")
+        for r in self.error_rows(service):
+            add(r.get("message", ""), parse_time(r.get("timestamp")), r.get("host"), "search_logs")
         for t in self.ev.traces.values():
             for e in t.get("events") or []:
                 if e.get("service") == service and e.get("level") in ("ERROR", "FATAL"):
@@ -261,6 +260,13 @@ class Analyst:
                         m = _LINE_TIME.match(line)
                         add(_LEVEL_PREFIX.sub("", line), parse_time(m.group(1)) if m else None, pod, "get_pod_logs")
         return sorted(sigs.values(), key=lambda s: (-s.count, s.first.timestamp() if s.first else float("inf")))
+
+    def error_rows(self, service: str | None) -> list[dict]:
+        """Its ERROR/FATAL lines; when it logs almost none (failures answered as 4xx and logged as warnings), its WARN lines."""
+        rows = [r for r in self.ev.log_rows if r.get("service") == service and r.get("level") in ("ERROR", "FATAL")]
+        if len(rows) < 5:
+            rows += [r for r in self.ev.log_rows if r.get("service") == service and r.get("level") == "WARN"]
+        return rows
 
     def dominant_new(self, service: str | None, onset: datetime | None, n: int = 3) -> list[Signature]:
         sigs = self.signatures(service, onset)
@@ -420,9 +426,13 @@ class Analyst:
         if ep is not None and ep.get("findings"):
             c.failing = True
             c.own += [f"Service {name}: {_one_line(x.split(';')[0], 220)} ({ep.get('endpoints', '')} endpoints)" for x in ep["findings"][:2]]
+        stem = name.split("-")[0]
         for w in self.ev.workloads.get(c.namespace or "", []):
-            if w.get("name") == name and w.get("problems"):
-                c.own += [f"{w.get('kind')} {name} ({w.get('ready')} ready): {_one_line(x, 160)}" for x in w["problems"][:2]]
+            # Its own workload, and a Job or CronJob named after it (a migration, a hook) that failed.
+            related = w.get("name") == name or (w.get("kind") in ("Job", "CronJob") and str(w.get("name", "")).startswith(stem + "-"))
+            if related and w.get("problems"):
+                ready = f" ({w.get('ready')} ready)" if w.get("ready") not in (None, "") else ""
+                c.own += [f"{w.get('kind')} {w.get('name')}{ready}: {_one_line(x, 160)}" for x in w["problems"][:2]]
         c.node_bound = self.node_bound(name, pods)
         bad_nodes = {p.get("node") for p in pods if not p.get("healthy")} | ({c.node_bound} if c.node_bound else set())
         pending = any(p.get("status") == "Pending" or str(p.get("node")) in ("", "<none>") for p in pods if not p.get("healthy"))
@@ -477,7 +487,7 @@ class Analyst:
 
     def node_bound(self, service: str, pods: list[dict]) -> str | None:
         """The one node that every pod logging this service's errors runs on, when its other pods are quiet there."""
-        hosts = Counter(r.get("host") for r in self.ev.log_rows if r.get("service") == service and r.get("level") in ("ERROR", "FATAL"))
+        hosts = Counter(r.get("host") for r in self.error_rows(service))
         by_name = {p["name"]: p for p in pods}
         nodes = {by_name[h].get("node") for h in hosts if h in by_name}
         all_nodes = {p.get("node") for p in pods}

@@ -40,7 +40,9 @@ class Evidence:
         self.databases: dict[str, dict] = {}  # get_database_activity results by database
         self.endpoints: dict[tuple[str, str], dict] = {}  # get_service_endpoints rows by (namespace, Service)
         self.workloads: dict[str, list[dict]] = {}  # list_workloads rows by namespace
-        self.nodes: list[dict] | None = None  # list_nodes rows  # the filters and totals of every search_logs call
+        self.nodes: list[dict] | None = None  # list_nodes rows
+        self.volumes: dict[str, list[dict]] = {}  # list_volumes claims by namespace
+        self.configmaps: dict[tuple[str, str], dict] = {}  # get_configmap results by (namespace, name)  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
 
     def add(self, tool: str, args: dict, payload: Any, ok: bool) -> None:
@@ -89,6 +91,10 @@ class Evidence:
                 self.endpoints[(row.get("namespace") or payload.get("namespace"), row.get("name"))] = row
         elif tool == "list_workloads":
             self.workloads[payload.get("namespace")] = payload.get("workloads") or []
+        elif tool == "list_volumes":
+            self.volumes[payload.get("namespace")] = payload.get("claims") or payload.get("volumes") or []
+        elif tool == "get_configmap":
+            self.configmaps[(payload.get("namespace") or args.get("namespace"), payload.get("name") or args.get("name"))] = payload
         elif tool == "list_nodes":
             self.nodes = payload.get("nodes") or []
         elif tool == "get_database_activity":

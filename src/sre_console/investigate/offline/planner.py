@@ -29,6 +29,18 @@ _SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed o
 _RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
 WIDE_WINDOW = "6h"  # errors are read over hours, so what is new since the onset shows against what came before
 _DB_NAME = re.compile(r"\b([a-z][a-z0-9-]*-(?:db|pg|postgres|mysql|database))\b")
+_DISK_FULL = re.compile(r"no space left|disk (?:is )?full|volume .{0,40}full|\b(?:9\d|100)% full|ENOSPC|FillingUp|DiskPressure", re.I)
+_CONFIGMAP_NAME = re.compile(r"\bConfigMap[\s:/]+(?:[a-z0-9-]+/)?([a-z0-9][a-z0-9.-]*[a-z0-9])", re.I)
+
+
+def _configmaps_in(deploy: dict, blob: str) -> list[str]:
+    """ConfigMaps a change names: the diff's `configmaps` keys, or "ConfigMap <name>" in its text."""
+    diff = deploy.get("diff") or {}
+    names = list((diff.get("configmaps") or {}).keys()) if isinstance(diff, dict) and isinstance(diff.get("configmaps"), dict) else []
+    names += _CONFIGMAP_NAME.findall(blob)
+    return list(dict.fromkeys(names))
+
+
 _CONFIGURED_DBS = re.compile(r"configured databases:\s*([^\n\"}]+)")
 
 
@@ -99,8 +111,13 @@ class Planner:
                 calls.append(("check_service_health", {"service_name": c.name}))
                 return calls  # its namespace comes with it
             ns = ns or self.ev.namespace_of(c.name)
-            if not any(a.get("service") == c.name for a in self.ev.searched):
+            searched = [a for a in self.ev.searched if a.get("service") == c.name]
+            if not searched:
                 calls.append(("search_logs", {"service": c.name, "level": "ERROR", "time_range": WIDE_WINDOW, "limit": 100}))
+            elif all(a.get("level") == "ERROR" for a in searched) and sum(int(a.get("total_matches") or 0) for a in searched) < 5 \
+                    and ((self.ev.health.get(c.name) or {}).get("error_rate") or 0) >= 0.01:
+                # Failing requests but hardly an ERROR line: it answers them as 4xx and logs warnings.
+                calls.append(("search_logs", {"service": c.name, "level": "WARN", "time_range": WIDE_WINDOW, "limit": 100}))
             if c.name not in self.ev.deploys:
                 calls.append(("get_recent_deploys", {"service_name": c.name, "hours_back": 24}))
         elif ns is None:
@@ -433,7 +450,7 @@ class Planner:
             out = self._new(self.component_calls(nxt))
             if out:
                 return out
-        out = self._new(self.database_calls())
+        out = self._new(self.database_calls() + self.storage_and_config_calls())
         if out:
             return out
         if d.category is None:
@@ -471,6 +488,27 @@ class Planner:
         if asked:
             return []
         return [("get_database_activity", {"database": cands[0]})] if cands else []
+
+    def storage_and_config_calls(self) -> list[tuple[str, dict]]:
+        """A full disk on the path: the namespace's volumes (claims, % full). A change made through a ConfigMap
+        before the onset: that ConfigMap as it is now."""
+        f = self.analysis()
+        calls: list[tuple[str, dict]] = []
+        text = " ".join(s.sample for c in f.chain for s in c.signatures) + " " + " ".join(o for c in f.chain for o in c.own + c.database)
+        if "list_volumes" in self.schemas and _DISK_FULL.search(text):
+            for c in f.chain:
+                if c.namespace and c.namespace not in self.ev.volumes:
+                    calls.append(("list_volumes", {"namespace": c.namespace}))
+        if "get_configmap" in self.schemas:
+            for ch in f.changes:
+                if not ch.before_onset:
+                    continue
+                blob = json.dumps(ch.deploy.get("diff") or {}) + " " + str(ch.deploy.get("change") or "")
+                for name in _configmaps_in(ch.deploy, blob)[:2]:
+                    ns = self.ev.namespace_of(ch.service)
+                    if ns and (ns, name) not in self.ev.configmaps:
+                        calls.append(("get_configmap", {"namespace": ns, "name": name}))
+        return calls[:MAX_FANOUT]
 
     def _new(self, calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         failed = {(tool, json.dumps(a, sort_keys=True)) for tool, a, _ in self.ev.failed}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import Analyst, Change, Finding, clock, config_only, relative
+from sre_console.investigate.offline.analysis import _CALL_FAILURE, Analyst, Change, Finding, clock, config_only, relative
 from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
@@ -65,7 +65,9 @@ class ReportWriter:
             return True  # the rule sees a caller's timeouts; the chain read the dependency itself
         if not sigs:
             return False
-        if any(d.category.pattern.search(s.sample) for s in sigs[:2]):
+        if d.category.name == "upstream-saturation" and not _CALL_FAILURE.search(sigs[0].sample):
+            return True  # the dominant new error is the service's own, not a call that timed out: a minority matched
+        if d.category.pattern.search(sigs[0].sample):
             return False
         own = {o.source for o in d.evidence if o.service == d.culprit} & {"list_pods", "describe_pod", "get_events", "check_service_health"}
         if d.culprit == f.origin.name and own and d.category.strength >= 2:
