@@ -543,7 +543,8 @@ class ReportWriter:
         if origin.unreached:
             kn = self.kn(origin.name)
             steps.append(f"Compare what the Service selects with the pods' labels: `kubectl {kn}get endpoints {origin.name}`, "
-                         f"`kubectl {kn}get service {origin.name} -o jsonpath='{{.spec.selector}}'` and `kubectl {kn}get pods --show-labels | grep {origin.name}`.")
+                         f"`kubectl {kn}get service {origin.name} -o jsonpath='{{.spec.selector}}'` and "
+                         f"`kubectl {kn}get pods --show-labels | grep {origin.name}`.")
             steps.append(f"Make them match again (the Service's selector or the pods' labels), or find the NetworkPolicy: `kubectl {kn}get networkpolicy`.")
         if f.trigger is not None:
             steps += self.revert_change(f.trigger)
