@@ -12,6 +12,7 @@ from sre_console.host import McpHost, PromptInfo, builtin_server
 from sre_console.investigate.offline import OfflineInvestigator
 from sre_console.widgets.chat import ChatPane, Checklist, parse_slash
 from sre_console.widgets.trace import ToolCallTrace
+from tests.tui_helpers import wait_until as tui_wait_until
 
 
 class ChatApp(App):
@@ -31,10 +32,8 @@ class ChatApp(App):
 
 
 async def wait_until(pilot, predicate, timeout=40.0):
-    end = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < end, "timed out"
-        await pilot.pause(0.05)
+    """The suite's one helper (tests/tui_helpers.py), with the chat's longer default timeout."""
+    await tui_wait_until(pilot, predicate, timeout=timeout, interval=0.05)
 
 
 async def ask_in_chat(pilot, app, text):

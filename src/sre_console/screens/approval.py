@@ -15,7 +15,7 @@ import json
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -33,6 +33,7 @@ class ApprovalScreen(ModalScreen[str]):
     ApprovalScreen { align: center middle; }
     ApprovalScreen > Vertical { width: 90; max-width: 100%; height: auto; max-height: 100%; border: thick $error; background: $surface; padding: 1 2; }
     ApprovalScreen #approval-source { color: $warning; }
+    ApprovalScreen #approval-args-scroll { height: auto; max-height: 16; }
     ApprovalScreen Horizontal { height: auto; margin-top: 1; }
     ApprovalScreen Button { margin-right: 1; }
     """
@@ -51,7 +52,8 @@ class ApprovalScreen(ModalScreen[str]):
             if req.description:
                 yield Static(Text(req.description.strip().splitlines()[0][:200], style="dim"))
             shown = {"arguments": req.arguments, "preview": req.preview} if req.preview is not None else req.arguments
-            yield Static(Text(json.dumps(shown, indent=2, default=str)), id="approval-args")
+            with VerticalScroll(id="approval-args-scroll"):  # a long preview scrolls; the buttons stay on screen
+                yield Static(Text(json.dumps(shown, indent=2, default=str)), id="approval-args")
             if req.always_asks:
                 yield Static(Text(f"{req.always_asks}: approve it once or not at all.", style="bold"), id="approval-always-asks")
             with Horizontal():

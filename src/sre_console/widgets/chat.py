@@ -31,6 +31,7 @@ from sre_console.investigate.events import (
 from sre_console.actions import bindings
 from sre_console.approval import approver
 from sre_console.server_facts import Tool
+from sre_console.settings import frozen
 from sre_console.investigate.report import export_incident, incident_markdown, render_markdown
 from sre_console.widgets.trace import ToolCallTrace
 
@@ -299,7 +300,9 @@ class ChatPane(Vertical):
 
     def _show_usage(self) -> None:
         """Tool calls, time, and what the model cost (the offline investigator costs nothing)."""
-        parts = [f"{self._calls} tool call{'s' if self._calls != 1 else ''}", f"{time.monotonic() - self._started:.1f} s"]
+        parts = [f"{self._calls} tool call{'s' if self._calls != 1 else ''}"]
+        if not frozen():  # snapshots: no clock
+            parts.append(f"{time.monotonic() - self._started:.1f} s")
         u = self._usage
         if u is not None and (u.input_tokens or u.output_tokens):
             parts.append(f"tokens in {u.input_tokens} · out {u.output_tokens} · cache read {u.cache_read_tokens} · ≈ ${u.cost_usd:.4f}")

@@ -102,6 +102,8 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         if self.wrap:
             self._invalidate()
+        if self.follow:
+            self._to_end()  # following means the last line stays in view when the pane grows or shrinks
 
     def on_mount(self) -> None:
         # Theme switches change the colours baked into cached lines.

@@ -10,6 +10,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Collapsible, Static
 
+from sre_console.settings import frozen
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -38,7 +40,7 @@ class ToolCallTrace(Collapsible):
         return f"{mark} {self.tool}({_args(self.args)}){tail}"
 
     def on_mount(self) -> None:
-        if not self.finished:
+        if not self.finished and not frozen():
             self._timer = self.set_interval(0.1, self._spin)
 
     def _spin(self) -> None:
@@ -50,7 +52,8 @@ class ToolCallTrace(Collapsible):
         if self._timer is not None:
             self._timer.stop()
         mark = "✓" if ok else "✗"
-        self.title = self._heading(mark, f"  {latency_ms:.0f} ms — {summary}" + (" (repeat)" if cached else ""))
+        took = "" if frozen() else f"  {latency_ms:.0f} ms"  # snapshots: no latencies
+        self.title = self._heading(mark, f"{took} — {summary}" + (" (repeat)" if cached else ""))
         self.add_class("ok" if ok else "error")
         payload = result if result is not None else {"error": error}
         try:
