@@ -19,7 +19,6 @@ from textual import work
 from textual.app import App
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input
 
 from sre_console.approval import NO, ApprovalMemory, ApprovalRequest
 from sre_console.host.build import build_host
@@ -117,9 +116,6 @@ class SREConsoleApp(App[int]):
         return self.main.palette_commands()
 
     def on_mount(self) -> None:
-        if frozen():
-            for box in self.query(Input):
-                box.cursor_blink = False
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._persist_theme = True
         self._start_host()

@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from sre_console import actions as A
 from sre_console.actions import parse_command
+from sre_console.settings import frozen
 
 __all__ = ["CommandScreen", "parse_command"]
 
@@ -25,6 +26,10 @@ class CommandScreen(ModalScreen[str | None]):
     def compose(self):
         yield Input(placeholder=":pods payments · :logs POD · :runbook QUERY · :events NS · :health · :help · :q",
                     suggester=SuggestFromList([f"{v} " for v in A.all_verbs()], case_sensitive=False), id="command-input")
+
+    def on_mount(self) -> None:
+        if frozen():  # snapshots: a steady cursor
+            self.query_one(Input).cursor_blink = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

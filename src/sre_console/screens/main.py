@@ -23,6 +23,7 @@ from sre_console.screens.command import CommandScreen
 from sre_console.screens.help import HelpScreen
 from sre_console.screens.related import RelatedRunbooksScreen
 from sre_console.screens.serverlog import ServerLogScreen
+from sre_console.settings import frozen
 from sre_console.widgets.describe import DescribePane
 from sre_console.widgets.events import EventsPane
 from sre_console.widgets.health import HealthPane
@@ -92,6 +93,9 @@ class MainScreen(Screen[None]):
             return Static("Chat: investigations appear here.", id="chat-placeholder")
 
     def on_mount(self) -> None:
+        if frozen():  # snapshots: a steady cursor
+            for box in self.query(Input):
+                box.cursor_blink = False
         self.pods.table.focus()
 
     # panes --------------------------------------------------------------------
