@@ -18,11 +18,10 @@ from sre_console.approval import (
     ALWAYS_ARGS, ALWAYS_INVESTIGATION, NO, YES, ApprovalMemory, ApprovalRequest, decide,
 )
 from sre_console.host import McpHost, builtin_server
-from sre_console.investigate.models import ModelTurn
 from sre_console.screens.approval import ApprovalScreen
 from sre_console.settings import Settings
 from sre_console.widgets.chat import ChatPane
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import ScriptedModel, wait_until
 
 SCEN = Path(__file__).parent / "data" / "security-scenario"
 SCALE = {"namespace": "payments", "deployment_name": "payment-gateway"}
@@ -83,22 +82,6 @@ def test_a_decision_carries_the_audit_note_the_server_records():
     assert note["decision"] == "denied" and note["approved_by"] and note["source"] == "the model, in #1"
     assert len(note) <= 10  # the server keeps at most 10 keys
     assert run(decide(ApprovalRequest("restart_pod", {}), None, None)).answer == "no approver"
-
-
-class ScriptedModel:
-    """A model whose turns are written down: each is a list of (tool, arguments), or a final text."""
-
-    name = "scripted"
-
-    def __init__(self, turns):
-        self.turns = list(turns)
-
-    async def turn(self, system, messages, tools, emit, *, tool_choice=None):
-        step = self.turns.pop(0) if self.turns else "Done."
-        if isinstance(step, str):
-            return ModelTurn([{"type": "text", "text": step}], "end_turn")
-        blocks = [{"type": "tool_use", "id": f"call_{len(messages)}_{i}", "name": n, "input": a} for i, (n, a) in enumerate(step)]
-        return ModelTurn(blocks, "tool_use")
 
 
 def _audit(path: Path) -> list[dict]:

@@ -14,10 +14,9 @@ from sre_console.approval import ApprovalRequest
 from sre_console.app import SREConsoleApp
 from sre_console.host.config import ServerSpec
 from sre_console.host.host import McpHost
-from sre_console.investigate.offline import OfflineInvestigator
 from sre_console.settings import Settings
 from sre_console.widgets.chat import ChatPane
-from tests.tui_helpers import SIZE, make_app, wait_loaded, wait_until
+from tests.tui_helpers import SIZE, ScriptedModel, make_app, wait_loaded, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,8 +79,21 @@ def test_approval_modal(snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+REPORT = """ROOT CAUSE: payment-gateway v2.3.1 loads every unreconciled row at once (BatchReconciliation) and is OOMKilled.
+SEVERITY: P1: 15% of card payments fail while two of five pods crash-loop.
+IMMEDIATE ACTIONS:
+1. `kubectl -n payments rollout undo deployment/payment-gateway`
+2. Keep the crash evidence: `kubectl -n payments logs payment-gw-def34 --previous`
+RUNBOOK REFERENCE: pod-crashloop-oomkilled (runbook://pod-crashloop-oomkilled)
+FOLLOW-UP: stream the reconciliation in pages; alert on heap above 85%."""
+
+
 def test_chat_report(snap_compare):
-    app = make_app(watchdog=False, chat_factory=lambda app: ChatPane(model_factory=OfflineInvestigator))
+    model = ScriptedModel([[("check_service_health", {"service_name": "payment-gateway"}),
+                            ("list_pods", {"namespace": "payments", "status_filter": "unhealthy"})],
+                           [("get_pod_logs", {"namespace": "payments", "pod_name": "payment-gw-def34", "previous": True})],
+                           REPORT])
+    app = make_app(watchdog=False, chat_factory=lambda app: ChatPane(model_factory=lambda: model))
 
     async def run_before(pilot):
         await loaded_without_timestamps(pilot, app)

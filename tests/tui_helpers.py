@@ -59,7 +59,7 @@ def loaded(app: SREConsoleApp) -> bool:
     )
 
 
-async def wait_loaded(pilot, app: SREConsoleApp, timeout: float = 20.0) -> float:
+async def wait_loaded(pilot, app: SREConsoleApp, timeout: float = 40.0) -> float:
     return await wait_until(pilot, lambda: loaded(app), timeout, what="panes loaded")
 
 
@@ -84,3 +84,25 @@ def server_pids(name: str = "sre_mcp") -> list[int]:
 async def settle(pilot, seconds: float = 0.05) -> None:
     await pilot.pause(seconds)
     await asyncio.sleep(0)
+
+
+class ScriptedModel:
+    """A model whose turns are written down: each is a list of (tool, arguments), or a final text.
+    The chat pane and the approval path under test, not an investigator's judgement."""
+
+    name = "scripted"
+
+    def __init__(self, turns):
+        self.turns = list(turns)
+
+    async def turn(self, system, messages, tools, emit, *, tool_choice=None):
+        from sre_console.investigate.events import TextDelta
+        from sre_console.investigate.models import ModelTurn
+
+        step = self.turns.pop(0) if self.turns else "Done."
+        if isinstance(step, str):
+            await emit(TextDelta(step))
+            return ModelTurn([{"type": "text", "text": step}], "end_turn")
+        blocks = [{"type": "tool_use", "id": f"call_{len(messages)}_{i}", "name": n, "input": a} for i, (n, a) in enumerate(step)]
+        return ModelTurn(blocks, "tool_use")
+
