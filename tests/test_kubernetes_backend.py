@@ -113,7 +113,10 @@ REPLICASETS = [
 
 async def _call(c: Client, name: str, args: dict):
     r = await c.call_tool(name, args)
-    return r.is_error, (r.structured_content or {}), (r.content[0].text if r.content else "")
+    structured = dict(r.structured_content or {})
+    # Only the watched cluster has a list version (its watch cache's generation); the rest must agree.
+    structured.pop("generation", None)
+    return r.is_error, structured, (r.content[0].text if r.content else "")
 
 
 def _real_server(tmp_path: Path, server_url: str, timeout: float = 10.0, **kw):

@@ -253,6 +253,17 @@ class KubernetesCluster:
         cache = self._caches.get((kind, namespace))
         return cache.generation if cache is not None and cache.live else None
 
+    def changes_since(self, kind: str, namespace: str | None, generation: int) -> tuple[int, list[dict[str, Any]], list[str]] | None:
+        """Objects changed and names deleted since a generation of the live cache; None: read it all."""
+        cache = self._caches.get((kind, namespace))
+        if cache is None or not cache.live:
+            return None
+        got = cache.changes_since(generation)
+        if got is None:
+            return None
+        gen, changed, deleted = got
+        return gen, changed, [name for _, name in deleted]
+
     def caches(self) -> list[dict[str, Any]]:
         return [{"kind": c.kind, "namespace": c.namespace, "objects": len(c.items()), "generation": c.generation,
                  "live": c.live, "relists": c.relists, "events": c.events, "error": c.error}

@@ -16,6 +16,7 @@ not mutate what they get.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import threading
@@ -23,6 +24,7 @@ from typing import Any, Callable
 
 log = logging.getLogger("sre_mcp")
 
+LOG_SIZE = 20_000  # changes kept for "changes since" readers
 WATCH_SECONDS = 240  # one watch request's server-side timeout; then a new watch from the last version
 
 
@@ -44,6 +46,9 @@ class WatchCache:
         self.events = 0
         self.live = True
         self.error: str | None = None
+        # What changed, by generation, for "changes since" reads; a relist resets the floor.
+        self._log: collections.deque[tuple[int, tuple[str | None, str], bool]] = collections.deque(maxlen=LOG_SIZE)
+        self._floor = 0
         self._stop = threading.Event()
         self._resp: Any = None
         self._seed(listing)
@@ -69,6 +74,20 @@ class WatchCache:
         with self._lock:
             return self._objects.get((namespace, name))
 
+    def changes_since(self, generation: int) -> tuple[int, list[dict[str, Any]], list[tuple[str | None, str]]] | None:
+        """(current generation, objects changed since `generation`, keys deleted since), or None
+        when that generation is before what the log holds (a relist, or too many changes)."""
+        with self._lock:
+            if generation < self._floor or generation > self.generation:
+                return None
+            touched: dict[tuple[str | None, str], bool] = {}
+            for gen, key, _deleted in self._log:
+                if gen > generation:
+                    touched[key] = True
+            changed = [self._objects[k] for k in touched if k in self._objects]
+            deleted = [k for k in touched if k not in self._objects]
+            return self.generation, changed, deleted
+
     # keeping it current ---------------------------------------------------------------
     def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
         return {"apiVersion": self.api_version, "kind": self.kind, **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
@@ -85,6 +104,8 @@ class WatchCache:
             self.resource_version = str((listing.get("metadata") or {}).get("resourceVersion") or "")
             if changed:
                 self.generation += 1
+            self._log.clear()
+            self._floor = self.generation
 
     def _apply(self, etype: str, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
@@ -99,6 +120,9 @@ class WatchCache:
             self.generation += 1
             self.events += 1
             gen = self.generation
+            if len(self._log) == self._log.maxlen:
+                self._floor = self._log[0][0]
+            self._log.append((gen, key, etype == "DELETED"))
         if self._on_change is not None:
             try:
                 self._on_change(self.kind, self.namespace, gen)

@@ -496,6 +496,33 @@ class McpHost:
             return []
         return list((await asyncio.wait_for(conn.client.list_resources(), 10)).resources)
 
+    async def listen_resources(self, uris: list[str], on_update: Callable[[str], None], server: str = BUILTIN,
+                               on_state: Callable[[bool], None] | None = None) -> None:
+        """Until cancelled: a `subscriptions/listen` stream for `uris`, calling `on_update(uri)` per
+        resource-updated event. Re-listens after the server restarts; `on_state(True/False)` says
+        whether a stream is open, so a pane can say honestly whether it is live."""
+        while True:
+            conn = self.servers.get(server)
+            client = conn.client if conn is not None else None
+            if client is None:
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                async with client.listen(resource_subscriptions=list(uris)) as sub:
+                    if on_state:
+                        on_state(True)
+                    async for event in sub:
+                        uri = getattr(event, "uri", None)
+                        if uri:
+                            on_update(str(uri))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - not supported, or the stream dropped: retry, say so
+                log.info("listen on %s: %s", server, _describe(exc))
+            if on_state:
+                on_state(False)
+            await asyncio.sleep(1.0)
+
     async def read_resource(self, uri: str, server: str = BUILTIN) -> str:
         conn = self.servers.get(server)
         if conn is None or conn.client is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 from rich.text import Text
@@ -10,11 +12,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from sre_console.actions import bindings
-from sre_console.themes import palette
-from sre_console.widgets.pane import Pane, PaneMessage, fill_table
+from sre_console.host.host import ServerDown
 from sre_console.server_facts import Tool
+from sre_console.themes import palette
+from sre_console.widgets.pane import Pane, PaneMessage, _cell_width, fill_table
 
 FAILED = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "Failed", "NotReady"}
+PAGE_ROWS = 500  # rows per list_pods call: well under the server's result size cap
 PENDING = {"Pending", "ContainerCreating", "Terminating", "Init"}
 
 
@@ -60,6 +64,14 @@ class PodsPane(Pane):
         self.faulty_only = False
         self.selected: str | None = None
         self._shown: list[dict] = []
+        self.total: int | None = None  # pods in the namespace as the server counts them
+        self.loading = False
+        self.live = False  # a change stream for this namespace is open (server watches the cluster)
+        self._dirty = False
+        self.generation: int | None = None  # the server's version of the list we hold
+        self._watching = False
+        self._listening_ns: str | None = None
+        self._listen_task: asyncio.Task | None = None
 
     def compose(self):
         yield PaneMessage()
@@ -75,22 +87,138 @@ class PodsPane(Pane):
     def set_namespace(self, namespace: str) -> None:
         if namespace != self.namespace:
             self.namespace = namespace
+            self.total = None
+            self.generation = None
             self.pods = []
             self.selected = None
             self._render_rows()
         self.load()
 
-    @work(exclusive=True, group="pods", exit_on_error=False)
-    async def load(self) -> None:
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._listen()
+        # Changes arrive as events; coalesce them into at most a few reloads a second.
+        self.set_interval(0.3, self._reload_if_dirty)
+
+    def _listen(self) -> None:
+        """Follow the server's change feed for this namespace's pods (subscriptions/listen):
+        a pod that changes in the cluster reloads the pane with no key pressed. A plain task,
+        not a worker: it never finishes, and "every worker idle" must still mean settled."""
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+        self._listen_task = asyncio.get_running_loop().create_task(self._follow(), name="pods-listen")
+
+    def on_unmount(self) -> None:
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+
+    async def _follow(self) -> None:
         ns = self.namespace
-        self.set_subtitle(f"{ns} · loading…")
-        result = await self.call(Tool.LIST_PODS, {"namespace": ns})
-        if result is None or ns != self.namespace:
+        self._listening_ns = ns
+        uri = f"k8s://pods/{ns}"
+        host = self.app.host
+
+        def on_update(_uri: str) -> None:
+            self._dirty = True
+
+        def on_state(open_: bool) -> None:
+            self.live = open_ and self._watching
             self._update_subtitle()
-            return
-        self.message.hide()
-        self.pods = (result.payload() or {}).get("pods") or []
-        self._render_rows()
+
+        self._watching = False
+        for _ in range(240):  # the server may still be starting: ask until it answers
+            try:
+                info = json.loads(await host.read_resource(uri))
+                self._watching = bool(info.get("watching"))
+                break
+            except ServerDown:
+                await asyncio.sleep(0.5)
+            except Exception:  # noqa: BLE001 - an older server without the feed: the auto refresh remains
+                break
+        try:
+            await host.listen_resources([uri], on_update, on_state=on_state)
+        except asyncio.CancelledError:
+            pass
+
+    def _reload_if_dirty(self) -> None:
+        if self._dirty and not self.loading:
+            self._dirty = False
+            self.load()
+
+    @work(exclusive=True, group="pods", exit_on_error=False)
+    async def load_changes(self) -> None:
+        """Only what changed since the last answer (the server's watch cache keeps the log);
+        a full load when the server cannot say (a relist, or an old server)."""
+        ns, since = self.namespace, self.generation
+        self.loading = True
+        try:
+            result = await self.call(Tool.LIST_PODS, {"namespace": ns, "changed_since": since, "limit": 1})
+            if result is None or ns != self.namespace:
+                return
+            res = result.payload() or {}
+            if "changed" not in res:
+                self.loading = False
+                self.load_all()
+                return
+            gone = set(res.get("deleted") or [])
+            fresh = {p.get("name"): p for p in res.get("changed") or []}
+            rows = [fresh.pop(p.get("name"), p) for p in self.pods if p.get("name") not in gone]
+            rows.extend(fresh.values())
+            rows.sort(key=lambda r: (bool(r.get("healthy")), -int(r.get("restarts") or 0), str(r.get("name"))))
+            self.pods, self.total, self.generation = rows, res.get("total"), res.get("generation")
+            self._render_changes(res.get("changed") or [], gone)
+        finally:
+            self.loading = False
+
+    def load(self) -> None:
+        """A refresh: only the changes when the pane follows the server's watch cache, else all."""
+        if self.live and self.generation is not None and self.pods and self.namespace == self._listening_ns:
+            self.load_changes()
+        else:
+            self.load_all()
+
+    @work(exclusive=True, group="pods", exit_on_error=False)
+    async def load_all(self) -> None:
+        """Every pod of the namespace, a page at a time (the model's size cap is per call, the pane
+        has none): rows show as pages arrive and the footer counts what is loaded of the total."""
+        ns = self.namespace
+        if ns != self._listening_ns:  # the namespace was set directly: follow its feed instead
+            self.live = False
+            self._listen()
+        self.loading = True
+        try:
+            if not self.pods:
+                self.set_subtitle(f"{ns} · loading…")
+            rows: list[dict] = []
+            offset = 0
+            first_generation = None
+            while True:
+                result = await self.call(Tool.LIST_PODS, {"namespace": ns, "offset": offset, "limit": PAGE_ROWS})
+                if result is None or ns != self.namespace:
+                    self._update_subtitle()
+                    return
+                res = result.payload() or {}
+                if offset == 0:
+                    first_generation = res.get("generation")
+                rows.extend(res.get("pods") or [])
+                self.total = res.get("total")
+                nxt = (res.get("page") or {}).get("next_offset")
+                if nxt is None or "truncated" in res:
+                    break
+                offset = nxt
+                if offset == len(rows) and len(rows) >= PAGE_ROWS and not self.pods:
+                    self.pods = rows  # the first page on screen at once; the rest follows
+                    self._render_rows(partial=True)
+            self.message.hide()
+            if "truncated" in res:  # never silent: a page cut by the server's size cap
+                self.message.show(f"list_pods cut a page at {offset + len(res.get('pods') or [])} of {self.total} pods "
+                                  f"(server size cap); {res['truncated'].get('how_to_get_more', '')}", error=True)
+            self.pods = rows
+            # Changes during the paging are fetched again from here: applying them twice is harmless.
+            self.generation = first_generation
+            self._render_rows()
+        finally:
+            self.loading = False
 
     def _visible(self) -> list[dict]:
         pattern, invert = compile_filter(self.filter_text)
@@ -105,32 +233,87 @@ class PodsPane(Pane):
             out.append(pod)
         return out
 
-    def _render_rows(self) -> None:
+    def _cells(self, pod: dict, colours: dict) -> list:
+        colour = colours[pod_colour_key(pod)]
+        restarts = pod.get("restarts", 0) or 0
+        return [
+            Text(pod.get("name", "?"), style=colour),
+            pod.get("ready", ""),
+            Text(str(pod.get("status", "")), style=f"bold {colour}" if colour != colours["pod-running"] else colour),
+            Text(str(restarts), style=colours["pod-failed"] if restarts else ""),
+            str(pod.get("age", "")),
+            str(pod.get("node", "")),
+            str(pod.get("ip", "")),
+        ]
+
+    def _render_changes(self, changed: list[dict], deleted: set[str]) -> None:
+        """Apply a few changed rows to the table in place: refilling 5,000 rows costs seconds of
+        layout, updating three costs milliseconds. With a filter on, the whole view is redrawn."""
+        table = self.table
+        if self.filter_text or self.faulty_only or len(changed) + len(deleted) > 200:
+            return self._render_rows()
+        colours = palette(self.app)
+        columns = [c.key for c in table.ordered_columns]
+        have = {k.value for k in table.rows}
+        for name in deleted:
+            if name in have:
+                table.remove_row(name)
+        widened = False
+        for pod in changed:
+            cells = self._cells(pod, colours)
+            if pod.get("name") in have:
+                for col, cell in zip(columns, cells):
+                    table.update_cell(pod["name"], col, cell)
+            else:
+                table.add_row(*cells, key=pod.get("name"))
+            for col, cell in zip(columns, cells):  # fill_table fixed the widths: widen for a longer cell
+                column = table.columns[col]
+                if _cell_width(cell) > column.width:
+                    column.width = _cell_width(cell)
+                    widened = True
+        if widened:
+            table._require_update_dimensions = True  # noqa: SLF001 - DataTable has no public "re-measure"
+            table.refresh(layout=True)
+        rank = {p.get("name"): i for i, p in enumerate(self.pods)}
+        table.sort(columns[0], key=lambda cell: rank.get(cell.plain if isinstance(cell, Text) else str(cell), len(rank)))
+        self._shown = list(self.pods)
+        if self.selected in rank:
+            self._cursor_to(rank[self.selected])
+        self._update_subtitle()
+
+    def _cursor_to(self, row: int) -> None:
+        """The cursor stays on the selected pod; near the top the view stays at the top, where a
+        pod that just broke sorts and must be seen."""
+        table = self.table
+        # (The table can report height 0 between layouts: then assume a small screen.)
+        near_top = row < max(table.size.height - 2, 8)
+        table.move_cursor(row=row, animate=False, scroll=not near_top)
+        if near_top:
+            # After the cursor watcher's own scroll-into-view, which runs after the next refresh.
+            table.call_after_refresh(table.scroll_to, y=0, animate=False, immediate=True)
+
+    def _render_rows(self, partial: bool = False) -> None:
         table = self.table
         colours = palette(self.app)
         shown = self._visible()
         self._shown = shown
-        rows = []
-        for pod in shown:
-            colour = colours[pod_colour_key(pod)]
-            restarts = pod.get("restarts", 0) or 0
-            rows.append(([
-                Text(pod.get("name", "?"), style=colour),
-                pod.get("ready", ""),
-                Text(str(pod.get("status", "")), style=f"bold {colour}" if colour != colours["pod-running"] else colour),
-                Text(str(restarts), style=colours["pod-failed"] if restarts else ""),
-                str(pod.get("age", "")),
-                str(pod.get("node", "")),
-                str(pod.get("ip", "")),
-            ], pod.get("name")))
+        rows = [(self._cells(pod, colours), pod.get("name")) for pod in shown]
         fill_table(table, rows)
         names = [p.get("name") for p in shown]
         if self.selected in names:
-            table.move_cursor(row=names.index(self.selected), animate=False)
+            self._cursor_to(names.index(self.selected))
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
-        parts = [self.namespace, f"{len(self._shown)}/{len(self.pods)} pods"]
+        loaded = len(self.pods)
+        if self.total is not None and loaded < self.total:
+            # Still paging in (or the namespace grew since): say what is loaded, not a rounder number.
+            parts = [self.namespace, f"{len(self._shown)}/{loaded} pods, loading {loaded}/{self.total}" if self.loading
+                     else f"{len(self._shown)}/{loaded} pods of {self.total}"]
+        else:
+            parts = [self.namespace, f"{len(self._shown)}/{loaded} pods"]
+        if self.live:
+            parts.append("live")
         if self.filter_text:
             parts.append(f"/{self.filter_text}/")
         if self.faulty_only:
