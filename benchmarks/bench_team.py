@@ -434,8 +434,8 @@ def markdown(report: Report, command: str) -> str:
             out.append(f"- {ours} / floor: throughput {o.throughput / b.throughput:.2f}x, "
                        f"p50 {pct([c.ms for c in o.calls], 50) / pct([c.ms for c in b.calls], 50):.2f}x, "
                        f"server CPU per call {o.server_cpu_s / max(b.server_cpu_s, 1e-9):.2f}x")
-    out.append(f"- audit: {report.audit_lines} calls of the mixed run checked (one `phase: call` line each, user, role, "
-               f"one session per client, no session with another user): "
+    sessions = ", one session per client, no session with another user" if a["mode"] == "legacy" else " (no sessions in this mode)"
+    out.append(f"- audit: {report.audit_lines} calls of the mixed run checked (one `phase: call` line each, user, role{sessions}): "
                + ("all hold" if not report.audit_problems else "PROBLEMS: " + "; ".join(report.audit_problems[:5])))
     for r in report.runs:
         if r.errors:
