@@ -203,7 +203,7 @@ class ChdbHTTP:
                     return self._send(200, b"Ok.\n")
                 sql = (q.get("query", "") + (" " if "query" in q and body else "") + body.decode()).strip()
                 params = {k[6:]: v for k, v in q.items() if k.startswith("param_")}
-                fake.requests.append({"sql": sql, "params": params, "database": q.get("database")})
+                fake.requests.append({"sql": sql, "params": params, "database": q.get("database"), "session_id": q.get("session_id")})
                 fmt = "TabSeparated"
                 if " FORMAT " in sql.upper():
                     head, fmt = sql.rsplit(" FORMAT ", 1) if " FORMAT " in sql else sql.rsplit(" format ", 1)
@@ -261,6 +261,9 @@ def test_clickhouse_server_backend_sends_the_same_sql_with_server_side_params(st
                 if isinstance(value, str) and value:
                     assert value not in sent["sql"]
         assert server.query(logsql.SEARCH_LOGS, _params(range_s=86400, service=evil)) == []
+        # No ClickHouse session: a session runs one query at a time, and a team server's
+        # callers must query side by side.
+        assert all(r["session_id"] is None for r in fake.requests)
     finally:
         fake.close()
 

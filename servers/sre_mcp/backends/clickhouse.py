@@ -148,17 +148,18 @@ class ClickHouseServerLogs:
         import clickhouse_connect  # lazy
 
         try:
+            # No session: a ClickHouse session runs one query at a time, and the queries of
+            # many callers (a team server) must run side by side, each on its own pooled
+            # connection; the server does the work and the backend's gate bounds the threads.
             self._client = clickhouse_connect.get_client(
-                dsn=url, connect_timeout=connect_timeout, send_receive_timeout=query_timeout
+                dsn=url, connect_timeout=connect_timeout, send_receive_timeout=query_timeout, autogenerate_session_id=False
             )
         except Exception as exc:
             raise BackendError(f"cannot connect to ClickHouse at {url}: {exc}") from None
-        self._lock = threading.Lock()
 
     def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._lock:
-            try:
-                result = self._client.query(sql.replace(logsql.DB, self.database), parameters={**logsql.UNSCOPED, **params})
-            except Exception as exc:
-                raise BackendError(f"ClickHouse query failed: {_short(exc)}") from None
+        try:
+            result = self._client.query(sql.replace(logsql.DB, self.database), parameters={**logsql.UNSCOPED, **params})
+        except Exception as exc:
+            raise BackendError(f"ClickHouse query failed: {_short(exc)}") from None
         return [dict(zip(result.column_names, row)) for row in result.result_rows]
