@@ -247,3 +247,14 @@ async def test_report_shows_once_and_chat_scrolls_from_the_input():
         await pilot.press("pageup")
         await pilot.pause(0.05)
         assert log.scroll_y < log.max_scroll_y
+
+
+async def test_a_refused_runbook_query_shows_its_whole_reason():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        app.run_command(":runbook " + "why " * 800)
+        await wait_until(pilot, lambda: app.runbooks.message.has_class("-error"), what="refused query")
+        error = next(c for c in reversed(app.host.history) if c.tool == "search_runbooks").error
+        shown = app.runbooks.message.shown_text
+        assert " ".join(error.split())[:590] in shown  # the reason, not its first line cut at 300
