@@ -188,3 +188,16 @@ def test_offline_package_imports_run_one_way():
                     if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("sre_console.investigate.offline.")}
         later = set(order[order.index(name) + 1:])
         assert imported <= later, f"{name} imports {imported - later}, which is not below it"
+
+
+def test_a_reasoning_failure_is_an_honest_report_not_a_traceback(payments_host, monkeypatch):
+    """If the analysis itself breaks on some evidence, the investigation still ends, saying nothing was established."""
+    import sre_console.investigate.offline.investigator as inv_mod
+
+    def broken(plan):
+        raise ValueError("unexpected evidence shape")
+
+    monkeypatch.setattr(inv_mod, "write_report", broken)
+    r = run(payments_host, "investigate-service", {"service": "payment-gateway"})
+    assert r.status == "done" and r.report.root_cause.startswith("not established")
+    assert "ValueError" in r.report.root_cause and r.report.confidence == "low"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.report import write_report
 from sre_console.investigate.offline.steps import Procedure, procedure_from_meta
 
+log = logging.getLogger("sre_console.investigate.offline")
 _ID = re.compile(r"^off_([sx])(\d+)_")  # s: a prompt step, x: a turn of evidence-driven calls
 _WRAPPER = re.compile(r"^\s*<untrusted-data[^>]*>\n?(.*?)\n?</untrusted-data>\s*$", re.S)
 
@@ -55,14 +57,26 @@ class OfflineInvestigator:
         schemas = {t["name"]: t.get("input_schema") or {} for t in tools}
         plan = Planner(proc, ev, schemas, question)
         if tool_choice is None or tool_choice.get("type") != "none":
-            for kind, number, text, calls in plan.remaining(done, extra_rounds):
-                label = f"Step {number}" if kind == "s" else "Next"
-                content: list[dict[str, Any]] = [{"type": "text", "text": f"{label}: {text}\n"}]
-                await emit(TextDelta(content[0]["text"]))
-                for k, (tool, args) in enumerate(calls):
-                    content.append({"type": "tool_use", "id": f"off_{kind}{number}_{len(messages)}_{k}", "name": tool, "input": args})
-                return ModelTurn(content, "tool_use", Usage())
-        report = write_report(plan)
+            try:
+                for kind, number, text, calls in plan.remaining(done, extra_rounds):
+                    label = f"Step {number}" if kind == "s" else "Next"
+                    content: list[dict[str, Any]] = [{"type": "text", "text": f"{label}: {text}\n"}]
+                    await emit(TextDelta(content[0]["text"]))
+                    for k, (tool, args) in enumerate(calls):
+                        content.append({"type": "tool_use", "id": f"off_{kind}{number}_{len(messages)}_{k}", "name": tool, "input": args})
+                    return ModelTurn(content, "tool_use", Usage())
+            except Exception:  # evidence it cannot plan from: stop gathering and report what it has
+                log.exception("offline planner failed; writing the report from the evidence so far")
+                plan = Planner(proc, ev, schemas, question)
+        try:
+            report = write_report(plan)
+        except Exception as exc:  # honesty over a traceback: say what is known and that the reasoning failed
+            log.exception("offline report failed")
+            ok = [t for t, _ in ev.calls]
+            report = (f"ROOT CAUSE: not established: the offline investigator could not reason over this evidence "
+                      f"({type(exc).__name__}); {len(ok)} tool calls were made ({', '.join(dict.fromkeys(ok))}). Read the tool "
+                      "results above, or ask Claude.\n\nCONFIDENCE: low: no analysis\n\nSEVERITY: P3: not assessed.\n\n"
+                      "IMMEDIATE ACTIONS: 1. Read the tool results of this investigation.\n")
         for line in report.splitlines(keepends=True):
             await emit(TextDelta(line))
             if self.text_delay:

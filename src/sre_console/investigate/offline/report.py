@@ -72,6 +72,10 @@ class ReportWriter:
         own = {o.source for o in d.evidence if o.service == d.culprit} & {"list_pods", "describe_pod", "get_events", "check_service_health"}
         if d.culprit == f.origin.name and own and d.category.strength >= 2:
             return False
+        # The rule matched only a few log lines while an error it does not know dominates: the dominant one wins.
+        matched = [o for o in d.evidence if o.source in ("search_logs", "count_errors", "get_pod_logs", "trace_transaction")]
+        if not own and sigs[0].spiking and sigs[0].count >= 3 * max(1, len(matched)):
+            return True
         # The origin must stand on more than "its errors name nothing further": its own failing state, or a
         # hop the errors led to. Otherwise a rule that found the mechanism elsewhere knows more.
         followed = len(f.chain) > 1
