@@ -142,3 +142,18 @@ def test_claude_in_the_chat_pane_streams_traces_retries_and_counts_tokens(tmp_pa
                 await app.host.stop()
 
     asyncio.run(go())
+
+
+def test_checklist_ticks_only_succeeded_steps_and_marks_failed_ones():
+    """Steps come from the prompt's structure (its `_meta`), in order; a failed call shows ✗, never ✔."""
+    from sre_mcp.prompts import get
+
+    structure = get("investigate-service").structure({"service": "payment-gateway"})
+    checklist = Checklist(structure)
+    assert [s.number for s in checklist.steps] == list(range(1, len(structure["steps"]) + 1))
+    checklist.tool_finished("check_service_health", True)
+    checklist.tool_finished("list_pods", False)
+    assert checklist.done == {1} and checklist.failed == {2}
+    text = checklist._render_text()
+    assert text.splitlines()[0].startswith("[green]✔[/] 1.") and text.splitlines()[1].startswith("[red]✗[/] 2.")
+    assert "○" in text.splitlines()[2]
