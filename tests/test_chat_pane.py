@@ -157,3 +157,18 @@ def test_checklist_ticks_only_succeeded_steps_and_marks_failed_ones():
     text = checklist._render_text()
     assert text.splitlines()[0].startswith("[green]✔[/] 1.") and text.splitlines()[1].startswith("[red]✗[/] 2.")
     assert "○" in text.splitlines()[2]
+
+
+def test_a_misspelt_service_in_the_chat_is_a_message_with_the_nearest_name_and_no_report():
+    async def go():
+        app = ChatApp()
+        async with app.run_test(size=(140, 60)) as pilot:
+            pane, result = await ask_in_chat(pilot, app, "/investigate payment-gatway")
+            assert result.status == "error" and result.error_kind == "unknown-target" and result.report is None
+            assert not result.tool_calls and not list(app.query(ToolCallTrace))
+            said = " ".join(str(w.render()) for w in app.query(".notice"))
+            assert "did you mean payment-gateway?" in said and "Nothing was investigated" in said
+            assert not list(app.query(".report"))
+            await app.host.stop()
+
+    asyncio.run(go())
