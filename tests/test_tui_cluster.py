@@ -14,6 +14,7 @@ from sre_console.app import SREConsoleApp
 from sre_console.host.host import McpHost
 from sre_console.host.config import builtin_server
 from sre_console.settings import Settings
+from sre_console.widgets.statusbar import StatusBar
 from tests.fake_k8s import ClusterData, FakeKubeAPI, bulk_pods, write_kubeconfig
 from tests.tui_helpers import wait_until
 
@@ -44,6 +45,7 @@ async def test_pods_pane_pages_every_row_and_applies_changes_live(tmp_path):
                              timeout=60, what="every pod in the table")
             await wait_until(pilot, lambda: pane.live, timeout=10, what="the change feed open")
             assert "live" in str(pane.border_subtitle)
+            await wait_until(pilot, lambda: "pods live" in str(app.main.query_one(StatusBar).render()), timeout=5, what="the status bar says live")
             victim = copy.deepcopy(pods[len(pods) - 500])
             victim["status"]["containerStatuses"][0].update(ready=False, restartCount=4, state={"waiting": {"reason": "CrashLoopBackOff"}})
             victim["status"]["conditions"] = [{"type": "Ready", "status": "False"}]

@@ -41,6 +41,13 @@ class StatusBar(Static):
             parts.append(f"auto {interval:g}s {'[yellow]paused[/]' if paused else '[green]on[/]'}")
         else:
             parts.append("auto off")
+        try:
+            pods = app.pods
+        except Exception:  # noqa: BLE001 - no main screen yet
+            pods = None
+        if pods is not None and getattr(pods, "live", False):
+            # The pods pane follows the cluster's change feed: it updates without the timer.
+            parts.append("[green]pods live[/]")
         if not frozen():
             parts.append(time.strftime("%H:%M:%S"))
         self.update("  [dim]│[/]  ".join(parts))
