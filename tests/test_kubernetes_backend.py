@@ -116,7 +116,8 @@ async def _call(c: Client, name: str, args: dict):
     structured = dict(r.structured_content or {})
     # Only the watched cluster has a list version (its watch cache's generation); the rest must agree.
     structured.pop("generation", None)
-    return r.is_error, structured, (r.content[0].text if r.content else "")
+    text = re.sub(r'\n  "generation": \d+,', "", r.content[0].text if r.content else "")
+    return r.is_error, structured, text
 
 
 def _real_server(tmp_path: Path, server_url: str, timeout: float = 10.0, **kw):
