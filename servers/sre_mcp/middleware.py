@@ -8,6 +8,7 @@ timeout, and the result filters (runbook augmentation, redaction, size cap).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import re
@@ -216,6 +217,25 @@ class GuardMiddleware:
         self.policies = policies
         self.filters = filters
         self.argument_filter = argument_filter  # redacts arguments for the audit line
+        # Cut huge results before redaction sees them (redaction is linear but not free),
+        # with slack so a secret straddling this cut is masked whole and then cut away
+        # by the exact cap at the end.
+        caps = [f for f in filters if isinstance(f, SizeCap)]
+        self.pre_cap = SizeCap(caps[-1].max_bytes + PRE_CAP_SLACK) if caps else None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Redaction, size cap and serialisation of a result run on worker threads of their own:
+        a 30 MB result must not stall the loop (pings, other calls), and a hung backend holding
+        the shared worker threads must not hold results of other tools."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(RESULT_THREADS)
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._limiter)
+
+    async def _error(self, tool: str, data: dict[str, Any], arguments: Any, notes: dict[str, Any]) -> dict[str, Any]:
+        """Every error the server answers itself is redacted like a result (messages echo arguments)."""
+        args = arguments if isinstance(arguments, dict) else {}
+        return self._with_notes(await self._off_loop(self._filter_error, tool, args, data, notes), notes)
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
         if ctx.method != "tools/call":
@@ -229,24 +249,26 @@ class GuardMiddleware:
             if n:
                 notes["audit_arguments"] = safe_args
         if not isinstance(tool, str):
-            return self._with_notes(error_dict(str(tool), "missing tool name"), notes)
+            return await self._error(str(tool)[:100], error_dict(str(tool)[:100], "missing tool name"), None, notes)
         schema = self.schema_for(tool)
         if schema is None:
             # Not offered (unknown, or hidden from this role): a policy may say why,
             # otherwise the SDK answers "unknown tool" itself.
             refused = self._refuse(tool, arguments if isinstance(arguments, dict) else {}, notes)
-            return refused if refused is not None else await call_next(ctx)
+            if refused is not None:
+                return await self._error(tool, refused, arguments, notes)
+            return await self._off_loop(self._finish, tool, {}, await call_next(ctx), {}, notes)
         try:
             arguments, clamped = check_arguments(schema, arguments)
         except ArgumentError as exc:
             # The audit line gets the message without the values it may echo.
             notes["audit_error"] = _value_free(str(exc), schema)
-            return self._with_notes(error_dict(tool, str(exc), exc.hint, arguments if isinstance(arguments, dict) else None), notes)
+            return await self._error(tool, error_dict(tool, str(exc), exc.hint, arguments if isinstance(arguments, dict) else None), arguments, notes)
         if clamped:
             notes["clamped"] = clamped
         refused = self._refuse(tool, arguments, notes)
         if refused is not None:
-            return refused
+            return await self._error(tool, refused, arguments, notes)
         params["arguments"] = arguments
         ctx = dataclasses.replace(ctx, params=params)
         try:
@@ -257,32 +279,38 @@ class GuardMiddleware:
             if arguments.get("confirmation_token"):
                 # A write may have been sent before the deadline: "retry" could apply it twice.
                 notes["outcome"] = "unknown"
-                return self._with_notes(
+                return await self._error(
+                    tool,
                     error_dict(tool, f"timed out after {self.timeout:g}s: outcome unknown, the change may have been applied",
                                "re-read the target (e.g. list_deployments) before anything else; do not simply retry", arguments,
                                outcome="unknown"),
-                    notes,
+                    arguments, notes,
                 )
-            return self._with_notes(
-                error_dict(tool, f"timed out after {self.timeout:g}s",
-                           "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
-                notes,
+            return await self._error(
+                tool,
+                error_dict(tool, f"timed out after {self.timeout:g}s", "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
+                arguments, notes,
             )
+        return await self._off_loop(self._finish, tool, arguments, result, clamped, notes)
+
+    def _finish(self, tool: str, arguments: dict[str, Any], result: Any, clamped: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any]:
+        """Filters (runbooks, redaction, size cap) and rendering; runs on a worker thread."""
         data = _as_dict(result)
         structured = data.get("structuredContent")
-        if data.get("isError"):
+        if data.get("isError") or not isinstance(structured, dict):
             return self._with_notes(self._filter_error(tool, arguments, data, notes), notes)
-        if isinstance(structured, dict):
-            for f in self.filters:
-                try:
-                    structured = f(tool, arguments, structured, notes)
-                except Exception:  # a filter bug must not eat the result; it is logged
-                    log.exception("result filter %r failed on %s", f, tool)
-                    if getattr(f, "required", False):  # e.g. redaction: fail closed
-                        return self._with_notes(error_dict(tool, "result withheld: a safety filter failed"), notes)
-            if clamped:
-                structured = {**structured, "adjusted_arguments": {k: {"asked": a, "used": u} for k, (a, u) in clamped.items()}}
-            data = {**data, "structuredContent": structured, "content": _render(structured)}
+        if self.pre_cap is not None:
+            structured = self.pre_cap(tool, arguments, structured, notes)
+        for f in self.filters:
+            try:
+                structured = f(tool, arguments, structured, notes)
+            except Exception:  # a filter bug must not eat the result; it is logged
+                log.exception("result filter %r failed on %s", f, tool)
+                if getattr(f, "required", False):  # e.g. redaction: fail closed
+                    return self._with_notes(error_dict(tool, "result withheld: a safety filter failed"), notes)
+        if clamped:
+            structured = {**structured, "adjusted_arguments": {k: {"asked": a, "used": u} for k, (a, u) in clamped.items()}}
+        data = {**data, "structuredContent": structured, "content": _render(structured)}
         return self._with_notes(data, notes)
 
     def _refuse(self, tool: str, arguments: dict[str, Any], notes: dict[str, Any]) -> dict[str, Any] | None:
@@ -301,8 +329,12 @@ class GuardMiddleware:
             return data
         wrapped = {"structured": data.get("structuredContent"), "content": data.get("content")}
         try:
+            if self.pre_cap is not None:  # an error can quote a huge backend answer too (cut inline, marked)
+                wrapped = self.pre_cap(tool, arguments, wrapped, notes)
             for f in required:
                 wrapped = f(tool, arguments, wrapped, notes)
+            if self.pre_cap is not None:
+                wrapped = SizeCap(self.pre_cap.max_bytes - PRE_CAP_SLACK)(tool, arguments, wrapped, notes)
         except Exception:
             log.exception("required filter failed on an error result of %s", tool)
             return error_dict(tool, "error details withheld: a safety filter failed")
@@ -330,8 +362,15 @@ def _value_free(message: str, schema: dict[str, Any]) -> str:
     return "invalid arguments"
 
 
+# The exact cap runs after redaction; an earlier, looser one (cap + slack) runs before it.
+PRE_CAP_SLACK = 16_384
+RESULT_THREADS = 4
+CUT_MARK = " …[cut by the size cap: {left} of {total} characters left out]"
+
+
 class SizeCap:
-    """Results over the byte cap are cut, largest list first, with a marker saying what was left out."""
+    """Results over the byte cap are cut, largest list first, then the longest strings (a
+    single 20 MB log line), each with a marker saying what was left out: never a silent cut."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
@@ -341,22 +380,57 @@ class SizeCap:
         if size <= self.max_bytes:
             return result
         result = json.loads(json.dumps(result, default=str))
-        dropped: dict[str, int] = {}
-        while len(json.dumps(result)) > self.max_bytes:
+        prior = result.pop("truncated", None)
+        prior = prior if isinstance(prior, dict) else {}
+        dropped: dict[str, int] = dict(prior.get("items_left_out") or {})
+        cut: dict[str, dict[str, int]] = dict(prior.get("strings_cut") or {})
+        now = len(json.dumps(result))
+        while now > self.max_bytes:
             path, lst = _largest_list(result)
             if lst is None or len(lst) <= 1:
                 break
             keep = max(1, len(lst) // 2)
             dropped[path] = dropped.get(path, 0) + len(lst) - keep
             del lst[keep:]
+            now = len(json.dumps(result))
+        while now > self.max_bytes:
+            path, holder, key, text = _longest_string(result)
+            if text is None or len(text) <= 256:
+                break
+            encoded = len(json.dumps(text))
+            # JSON escapes make a character cost more than one byte: cut in proportion.
+            keep = max(128, int((encoded - (now - self.max_bytes) - 200) * len(text) / encoded))
+            total = cut.get(path, {}).get("original_chars", len(text))
+            holder[key] = text[:keep] + CUT_MARK.format(left=f"{total - keep:,}", total=f"{total:,}")
+            cut[path] = {"original_chars": total, "kept_chars": keep}
+            now = len(json.dumps(result))
         result["truncated"] = {
-            "original_bytes": size,
+            "original_bytes": prior.get("original_bytes", size),
             "max_bytes": self.max_bytes,
             "items_left_out": dropped,
             "how_to_get_more": "narrow the arguments (a filter, a shorter time_range, a smaller limit/lines)",
         }
-        notes["truncated"] = dropped
+        if cut:
+            result["truncated"]["strings_cut"] = cut
+        notes["truncated"] = {**dropped, **{p: f"{c['original_chars'] - c['kept_chars']} chars" for p, c in cut.items()}}
         return result
+
+
+def _longest_string(obj: Any) -> tuple[str, Any, Any, str | None]:
+    """(path, container, key, text) of the longest string value anywhere in `obj`."""
+    best: tuple[str, Any, Any, str | None] = ("", None, None, None)
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:
+        p, o = stack.pop()
+        items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+        for k, v in items:
+            sub = f"{p}[{k}]" if isinstance(o, list) else (f"{p}.{k}" if p else str(k))
+            if isinstance(v, str):
+                if best[3] is None or len(v) > len(best[3]):
+                    best = (sub, o, k, v)
+            elif isinstance(v, (dict, list)):
+                stack.append((sub, v))
+    return best
 
 
 def _largest_list(obj: Any, path: str = "") -> tuple[str, list | None]:
