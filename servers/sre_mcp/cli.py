@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # stdout is the protocol channel on stdio: every diagnostic goes to stderr.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The console shows this stderr: log lines and tracebacks are redacted like results.
+    from sre_mcp.security.wire import install_stderr_redaction, serve_stdio
+
+    install_stderr_redaction()
     from sre_mcp.scenarios.loader import ScenarioError
     from sre_mcp.server import build_server
 
@@ -71,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(code)
     else:
-        server.run("stdio")
+        import anyio
+
+        anyio.run(serve_stdio, server, rt.audit)  # server.run("stdio"), answering lines the SDK would drop
     # The client closed stdin: leave now. Interpreter shutdown would wait on the
     # embedder's warm-up thread and chdb's teardown, holding the host for seconds.
     # The audit log is flushed line by line already; close it for good measure.

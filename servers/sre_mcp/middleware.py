@@ -13,9 +13,11 @@ import json
 import logging
 import re
 import time
+import typing
 from typing import Any, Callable, Protocol
 
 import anyio
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from pydantic import BaseModel
 
 from sre_mcp.errors import error_dict
@@ -446,3 +448,38 @@ def _largest_list(obj: Any, path: str = "") -> tuple[str, list | None]:
         elif isinstance(o, dict):
             stack.extend((f"{p}.{k}" if p else k, v) for k, v in o.items() if isinstance(v, (dict, list)))
     return best[0], best[1]
+
+
+class _StringKeepingMetadata(FuncMetadata):
+    """The SDK's argument metadata, minus one habit: `pre_parse_json` json-decodes a string
+    argument whenever the parameter's type is not exactly `str`, so an optional string
+    (`str | None`) sent as "null" arrives as None (the filter is dropped), and "true" or
+    "[1]" as a bool or list (a validation error). Strings a parameter accepts as strings
+    are kept exactly as sent; other parameters are pre-parsed as before."""
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        out = super().pre_parse_json(data)
+        fields = self.arg_model.model_fields
+        by_key = {**{n: f for n, f in fields.items()}, **{f.alias: f for f in fields.values() if f.alias}}
+        for key, value in data.items():
+            field = by_key.get(key)
+            if isinstance(value, str) and field is not None and _admits_str(field.annotation):
+                out[key] = value
+        return out
+
+
+def _admits_str(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return any(isinstance(a, str) for a in typing.get_args(annotation))
+    return origin is not None and any(_admits_str(a) for a in typing.get_args(annotation))
+
+
+def keep_string_arguments(tools: list[Any]) -> None:
+    """Switch every registered tool to `_StringKeepingMetadata` (same fields, same schema)."""
+    for t in tools:
+        meta = getattr(t, "fn_metadata", None)
+        if isinstance(meta, FuncMetadata) and type(meta) is FuncMetadata:
+            meta.__class__ = _StringKeepingMetadata

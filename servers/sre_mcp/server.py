@@ -11,7 +11,7 @@ from mcp.server.mcpserver.resources import FunctionResource
 
 from sre_mcp import __version__, changes, prompts
 from sre_mcp.config import ServerConfig
-from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap
+from sre_mcp.middleware import AuditMiddleware, GuardMiddleware, SizeCap, keep_string_arguments
 from sre_mcp.runtime import Runtime
 from sre_mcp.security.audit import AuditLog
 from sre_mcp.tools import toolset_methods
@@ -126,6 +126,7 @@ def build_server(config: ServerConfig, start_background: bool = True) -> tuple[M
             if offered is not None and name not in offered:
                 continue  # the role cannot use it: not offered at all
             mcp.add_tool(fn, name=name, title=spec.title, annotations=spec.annotations(), structured_output=True)
+    keep_string_arguments(mcp._tool_manager.list_tools())  # keyword="null" stays the string "null"
 
     def schema_for(name: str) -> dict[str, Any] | None:
         tool = mcp._tool_manager.get_tool(name)
