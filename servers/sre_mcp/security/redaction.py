@@ -86,6 +86,7 @@ _DNS_NAME = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*-[a-z0-9]+(?:[-.][a-z0-9]+)*
 _PORT_PATH = re.compile(r"\d{1,5}(?:[/?#].*)?", re.S)
 _HOST_PORT = re.compile(r"[\d:.]+(?:/\w+)?")
 _WORD = re.compile(r"[a-z_]+")
+_NAME_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 class Words:
@@ -208,30 +209,59 @@ class Rule:
     check: Callable[[re.Match[str], "Rule", Words], bool] | None = None
     keywords: re.Pattern[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    anchor: re.Pattern[str] | None = None  # found on the lower-cased text; `regex` is matched there
+    anchor_ci: re.Pattern[str] | None = None  # the same, case-blind, for text whose lower() changes length
+    anchor_back: bool = False  # widen an anchor hit back to the start of the name it ends
 
     def group_of(self, m: re.Match[str]) -> str | int:
         if isinstance(self.secret, tuple):
             return next((g for g in self.secret if m.group(g) is not None), self.secret[-1])
         return self.secret
 
-    def apply(self, text: str, counts: Counter, words: Words, low: str | None = None) -> str:
-        if self.keywords is not None and not self.keywords.search(low if low is not None else text.lower()):
-            return text
+    def _anchored(self, text: str, low: str) -> Any:
+        # lower() keeps the length for almost all text, and then positions line up one to one.
+        hits = self.anchor.finditer(low) if len(low) == len(text) else self.anchor_ci.finditer(text)  # type: ignore[union-attr]
+        last = -1
+        for h in hits:
+            j = h.start()
+            if self.anchor_back:
+                k = j
+                while k > 0 and j - k < 100 and text[k - 1] in _NAME_SET:
+                    k -= 1
+                j = k
+            if j < last:
+                continue
+            m = self.regex.match(text, j)
+            if m is None or (self.anchor_back and m.end("key") != h.end()):
+                continue
+            last = m.end()
+            yield m
 
-        def sub(m: re.Match[str]) -> str:
+    def apply(self, text: str, counts: Counter, words: Words, low: str | None = None) -> str:
+        low = text.lower() if low is None else low
+        if self.keywords is not None and not self.keywords.search(low):
+            return text
+        matches = self._anchored(text, low) if self.anchor is not None else self.regex.finditer(text)
+        out: list[str] = []
+        last = 0
+        for m in matches:
             group = self.group_of(m)
             secret = m.group(group)
-            if not secret or secret.startswith(MASK_PREFIX) or m.string.startswith(MASK_PREFIX, m.end(group)):
-                return m.group(0)  # already masked by an earlier rule (`sid=` before `[REDACTED:cookie]`)
-            if self.check is not None and not self.check(m, self, words):
-                return m.group(0)
-            counts[self.kind] += 1
-            masked = card_mask(secret) if self.mask == "card" else self.mask
+            if not secret or secret.startswith(MASK_PREFIX) or text.startswith(MASK_PREFIX, m.end(group)):
+                continue  # already masked by an earlier rule (`sid=` before `[REDACTED:cookie]`)
             start, end = m.span(group)
-            whole = m.group(0)
-            return whole[: start - m.start()] + masked + whole[end - m.start():]
-
-        return self.regex.sub(sub, text)
+            if start < last:
+                continue
+            if self.check is not None and not self.check(m, self, words):
+                continue
+            counts[self.kind] += 1
+            out.append(text[last:start])
+            out.append(card_mask(secret) if self.mask == "card" else self.mask)
+            last = end
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
 
 
 class Redactor:
@@ -254,6 +284,7 @@ class Redactor:
                 raise ValueError(f"{path}: rule {r['kind']}: unknown check {check!r}")
             pattern = re.sub(r"\{([A-Z_]+)\}", lambda m: defs.get(m.group(1), m.group(0)), r["pattern"])
             kws = r.get("keywords")
+            anchor = re.sub(r"\{([A-Z_]+)\}", lambda m: defs.get(m.group(1), m.group(0)), r["anchor"]) if r.get("anchor") else None
             trigger = r.get("trigger") or ("|".join(re.escape(str(k).lower()) for k in kws) if kws else None)
             rules.append(
                 Rule(
@@ -264,6 +295,9 @@ class Redactor:
                     check=CHECKS[check] if check else None,
                     keywords=re.compile(trigger) if trigger else None,
                     options=dict(r.get("options") or {}),
+                    anchor=re.compile(anchor) if anchor else None,
+                    anchor_ci=re.compile(anchor, re.IGNORECASE) if anchor else None,
+                    anchor_back=r.get("anchor_back") == "name",
                 )
             )
         return cls(rules, words)
