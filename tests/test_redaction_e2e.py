@@ -221,3 +221,19 @@ async def test_redaction_runs_off_the_event_loop(tmp_path, monkeypatch, failing)
         assert e.is_error and "hunter2-prod" not in e.content[0].text
     assert threads and not any(threads), threads
     assert threading.main_thread().is_alive()
+
+
+def test_size_cap_recut_of_a_wide_string_terminates_and_fits():
+    """A string cut by the looser cap (before redaction) is cut again by the exact cap: the second
+    cut starts from the kept text, not the marker (emoji cost 12 bytes each as JSON escapes)."""
+    from sre_mcp.middleware import PRE_CAP_SLACK, SizeCap
+
+    cap = 256_000
+    value = {"error": {"arguments": {"keyword": "🙂" * 100_000}}, "content": [{"text": "x" * 600}]}
+    notes: dict = {}
+    once = SizeCap(cap + PRE_CAP_SLACK)("t", {}, value, notes)
+    twice = SizeCap(cap)("t", {}, once, notes)
+    assert len(json.dumps(twice)) <= cap + 1_000
+    (path, cut), = twice["truncated"]["strings_cut"].items()
+    assert cut["original_chars"] == 100_000 and cut["kept_chars"] < 22_000
+    assert twice["error"]["arguments"]["keyword"].count("cut by the size cap") == 1

@@ -395,13 +395,17 @@ class SizeCap:
             dropped[path] = dropped.get(path, 0) + len(lst) - keep
             del lst[keep:]
             now = len(json.dumps(result))
-        while now > self.max_bytes:
+        for _ in range(64):  # each round shrinks the longest string; bounded all the same
+            if now <= self.max_bytes:
+                break
             path, holder, key, text = _longest_string(result)
             if text is None or len(text) <= 256:
                 break
+            if path in cut:  # cut before (the looser cap): cut again from the kept part, not the marker
+                text = text[: cut[path]["kept_chars"]]
             encoded = len(json.dumps(text))
             # JSON escapes make a character cost more than one byte: cut in proportion.
-            keep = max(128, int((encoded - (now - self.max_bytes) - 200) * len(text) / encoded))
+            keep = max(128, min(len(text) - 1, int((encoded - (now - self.max_bytes) - 200) * len(text) / encoded)))
             total = cut.get(path, {}).get("original_chars", len(text))
             holder[key] = text[:keep] + CUT_MARK.format(left=f"{total - keep:,}", total=f"{total:,}")
             cut[path] = {"original_chars": total, "kept_chars": keep}
