@@ -45,7 +45,8 @@ def scenario(root: Path, mb: int) -> Path:
     d = root / "bench"
     (d / "pod_logs").mkdir(parents=True)
     (d / "scenario.yaml").write_text(yaml.safe_dump({"title": "bench", "description": "bench", "namespaces": ["payments"],
-                                                     "services": [{"name": "payment-gateway", "namespace": "payments", "deployment": "payment-gateway", "team": "p"}]}))
+                                                     "services": [{"name": "payment-gateway", "namespace": "payments",
+                                                                   "deployment": "payment-gateway", "team": "p"}]}))
     (d / "pods.yaml").write_text(yaml.safe_dump([{"name": POD, "namespace": "payments", "service": "payment-gateway", "node": "n1", "created": "-1d",
                                                   "containers": [{"name": "app", "image": "acme/app:1"}]}]))
     (d / "deployments.yaml").write_text(yaml.safe_dump([{"name": "payment-gateway", "namespace": "payments", "replicas": 1, "image": "acme/app:1"}]))

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from sre_mcp.config import ServerConfig
-from sre_mcp.security.redaction import Redactor, luhn_ok, redact, redact_arguments
+from sre_mcp.security.redaction import luhn_ok, redact, redact_arguments
 from sre_mcp.server import build_server
 
 SCEN = str(Path(__file__).parent / "data" / "security-scenario")

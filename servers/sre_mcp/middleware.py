@@ -290,7 +290,8 @@ class GuardMiddleware:
                 )
             return await self._error(
                 tool,
-                error_dict(tool, f"timed out after {self.timeout:g}s", "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
+                error_dict(tool, f"timed out after {self.timeout:g}s",
+                           "the backend is slow or unreachable; other tools keep working, retry later or narrow the query", arguments),
                 arguments, notes,
             )
         return await self._off_loop(self._finish, tool, arguments, result, clamped, notes)
