@@ -56,8 +56,8 @@ def _render(structured: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "text", "text": json.dumps(structured, indent=2, ensure_ascii=False, default=str)}]
 
 
-# Catalogue listings and pings (a console's liveness probe every few seconds) are recorded
-# too, as every request is, but marked `quiet`, so a reader can filter them out.
+# A liveness probe every few seconds, and catalogue listings (no arguments, no data, nothing
+# changed), would bury the lines that matter; they are recorded only when they fail.
 QUIET_METHODS = {"ping", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "server/discover"}
 _AUDITED_NOTES = ("redactions", "clamped", "augmented", "truncated", "confirmation", "role", "timeout")
 
@@ -184,10 +184,9 @@ class AuditMiddleware:
             record.update(outcome="error", error=type(exc).__name__, latency_ms=round((time.perf_counter() - start) * 1000, 2))
             self._write_request(record)
             raise
-        record.update(outcome="ok", latency_ms=round((time.perf_counter() - start) * 1000, 2))
-        if ctx.method in QUIET_METHODS:
-            record["quiet"] = True
-        self._write_request(record)
+        if ctx.method not in QUIET_METHODS:
+            record.update(outcome="ok", latency_ms=round((time.perf_counter() - start) * 1000, 2))
+            self._write_request(record)
         return result
 
     def _write_request(self, record: dict[str, Any]) -> None:
