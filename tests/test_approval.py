@@ -112,7 +112,9 @@ async def test_an_earlier_always_cannot_carry_an_injected_scale_to_zero(tmp_path
         await wait_until(pilot, lambda: app.host.connected, what="server")
         chat = app.query_one(ChatPane)
         chat.start(None, {}, "scale payment-gateway up")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="first approval")
+        # pushed and composed: its children exist before they are read (a race under load)
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and bool(app.screen.query("#approval-source")),
+                         what="first approval")
         assert "chat investigation #1" in str(app.screen.query_one("#approval-source").render())
         await pilot.press("i")  # always: this tool, this investigation
         await wait_until(pilot, lambda: chat.last_result is not None, what="investigation 1")
@@ -120,8 +122,8 @@ async def test_an_earlier_always_cannot_carry_an_injected_scale_to_zero(tmp_path
         assert [c.approval for c in first.tool_calls] == ["approved", "approved"]  # the second was remembered
 
         chat.start(None, {}, "check the gateway logs")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen) or chat.last_result not in (None, first),
-                         what="second approval")
+        await wait_until(pilot, lambda: (isinstance(app.screen, ApprovalScreen) and bool(app.screen.query("#approval-always-asks")))
+                         or chat.last_result not in (None, first), what="second approval")
         assert isinstance(app.screen, ApprovalScreen), "the injected scale to 0 rode the earlier always"
         screen = app.screen
         assert "chat investigation #2" in str(screen.query_one("#approval-source").render())
