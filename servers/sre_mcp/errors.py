@@ -12,6 +12,15 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 
 
+class Refusal(Exception):
+    """A policy check refused the call (role, rate limit, confirmation)."""
+
+    def __init__(self, message: str, hint: str | None = None, **details: Any):
+        super().__init__(message)
+        self.hint = hint
+        self.details = details
+
+
 class ToolFailure(Exception):
     def __init__(self, message: str, hint: str | None = None, **details: Any):
         super().__init__(message)

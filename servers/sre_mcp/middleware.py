@@ -20,20 +20,11 @@ import anyio
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from pydantic import BaseModel
 
-from sre_mcp.errors import error_dict
+from sre_mcp.errors import Refusal, error_dict  # noqa: F401 - Refusal: policies raise it, the guard catches it
 from sre_mcp.security.audit import CURRENT_CALL, AuditLog, new_call_id
 from sre_mcp.security.validation import ArgumentError, check_arguments
 
 log = logging.getLogger("sre_mcp")
-
-
-class Refusal(Exception):
-    """A policy check refused the call (role, rate limit, confirmation)."""
-
-    def __init__(self, message: str, hint: str | None = None, **details: Any):
-        super().__init__(message)
-        self.hint = hint
-        self.details = details
 
 
 class CallPolicy(Protocol):

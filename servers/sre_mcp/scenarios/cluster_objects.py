@@ -21,13 +21,13 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 def _err(ctx: Any, where: str, message: str) -> Exception:
-    from sre_mcp.scenarios.loader import ScenarioError
+    from sre_mcp.scenarios.common import ScenarioError
 
     return ScenarioError(f"{ctx.folder.name}/{where}: {message}")
 
 
 def _list(ctx: Any, name: str) -> list[dict[str, Any]]:
-    from sre_mcp.scenarios.loader import _yaml
+    from sre_mcp.scenarios.common import _yaml
 
     data = _yaml(ctx.folder, name, [])
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
@@ -36,7 +36,7 @@ def _list(ctx: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _meta(ctx: Any, raw: dict, where: str, namespaced: bool = True, default_created: str = "-30d") -> dict[str, Any]:
-    from sre_mcp.scenarios.loader import _uid
+    from sre_mcp.scenarios.common import _uid
 
     name = ctx.name(raw.get("name"), where)
     meta: dict[str, Any] = {"name": name, "creationTimestamp": iso(ctx.at(raw.get("created", default_created), where))}

@@ -16,9 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sre_mcp.deploy_diff import normalize_diff
+from sre_mcp.scenarios.common import ScenarioError, _uid, _yaml  # noqa: F401 - ScenarioError is this module's too
 from sre_mcp.series import Piecewise
 from sre_mcp.timeutil import iso, iso_ms, now_utc, parse_relative
 
@@ -27,10 +26,6 @@ DEFAULT_SCENARIO = "payments-incident"
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LOG_TS = re.compile(r"\{T(-[0-9dhms]+|now)\}")
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")
-
-
-class ScenarioError(ValueError):
-    """A scenario folder that does not follow the documented format."""
 
 
 @dataclass
@@ -95,17 +90,6 @@ def resolve(name_or_path: str | Path | None) -> Path:
     return folder.resolve()
 
 
-def _yaml(folder: Path, name: str, default: Any) -> Any:
-    path = folder / name
-    if not path.is_file():
-        return default
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
-    return default if data is None else data
-
-
 def _jsonl(folder: Path, name: str) -> list[dict[str, Any]]:
     path = folder / name
     if not path.is_file():
@@ -148,11 +132,6 @@ class _Ctx:
         if not isinstance(value, str) or len(value) > 253 or not _DNS1123.match(value):
             raise ScenarioError(f"{self.folder.name}/{where}: {value!r} is not a valid Kubernetes name")
         return value
-
-
-def _uid(*parts: str) -> str:
-    d = hashlib.md5("/".join(parts).encode()).hexdigest()
-    return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
 
 
 def _state(ctx: _Ctx, state: dict | None, where: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import yaml
 
-from sre_mcp.middleware import Refusal
+from sre_mcp.errors import Refusal
 from sre_mcp.security.ratelimit import TokenBucket
 from sre_mcp.security.roles import SHIPPED_ROLES, Role, RolesError, load_roles
 

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from sre_mcp.middleware import Refusal
+from sre_mcp.errors import Refusal
 
 DEFAULT_PER_MINUTE = 600.0
 UNKNOWN_TOOLS = "<unknown tools>"

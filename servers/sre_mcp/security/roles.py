@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sre_mcp.middleware import Refusal
+from sre_mcp.errors import Refusal
 
 SHIPPED_ROLES = Path(__file__).resolve().parents[1] / "config" / "roles.yaml"
 
