@@ -105,6 +105,8 @@ class Signature:
     first: datetime | None = None
     last: datetime | None = None
     hosts: Counter = field(default_factory=Counter)
+    level: str | None = None
+    unsure: bool = False  # absent before the onset only because no search reached back that far
 
     @property
     def new(self) -> bool:
@@ -178,6 +180,7 @@ class Component:
     unreached: bool = False  # its pods are ready and quiet while callers are refused at the connection
     refused_callers: bool = False  # the hop before it was refused at the connection
     node_bound: str | None = None  # its failing pods all run on this one node while its other pods are fine
+    node_reports: list[str] = field(default_factory=list)  # what alerts, events and logs say about that node, newest first
 
 
 @dataclass
@@ -209,14 +212,14 @@ class Analyst:
         sigs: dict[str, Signature] = {}
         cut = onset - NEW_MARGIN if onset else None
 
-        def add(message: str, at: datetime | None, host: str | None, source: str) -> None:
+        def add(message: str, at: datetime | None, host: str | None, source: str, level: str | None = None) -> None:
             message = message.strip()
             if not message:
                 return
             key = shape(message)
             s = sigs.get(key)
             if s is None:
-                s = sigs[key] = Signature(service, key, message, source)
+                s = sigs[key] = Signature(service, key, message, source, level=level)
             s.count += 1
             if host:
                 s.hosts[host] += 1
@@ -229,7 +232,7 @@ class Analyst:
                     s.last = at
 
         for r in self.error_rows(service):
-            add(r.get("message", ""), parse_time(r.get("timestamp")), r.get("host"), "search_logs")
+            add(r.get("message", ""), parse_time(r.get("timestamp")), r.get("host"), "search_logs", r.get("level"))
         for t in self.ev.traces.values():
             for e in t.get("events") or []:
                 if e.get("service") == service and e.get("level") in ("ERROR", "FATAL"):
@@ -259,7 +262,31 @@ class Analyst:
                     if _ERROR_LINE.search(line) and not line.startswith(("\tat ", "    at ", "Caused by")):
                         m = _LINE_TIME.match(line)
                         add(_LEVEL_PREFIX.sub("", line), parse_time(m.group(1)) if m else None, pod, "get_pod_logs")
+        if cut is not None:
+            for s in sigs.values():
+                s.unsure = s.before == 0 and s.source == "search_logs" and not any(
+                    self.reaches(a, cut) for a in self.searches_covering(service, s))
         return sorted(sigs.values(), key=lambda s: (-s.count, s.first.timestamp() if s.first else float("inf")))
+
+    def searches_covering(self, service: str | None, s: Signature) -> list[dict]:
+        """The searches whose filters would have returned this signature's lines."""
+        msg = s.sample.lower()
+        return [a for a in self.ev.searched
+                if a.get("service") in (None, service) and a.get("level") in (None, s.level)
+                and (not a.get("keyword") or str(a["keyword"]).lower() in msg)]
+
+    @staticmethod
+    def reaches(search: dict, cut: datetime) -> bool:
+        """A search shows what came before `cut`: its window starts before it, and it returned every match or
+        rows older than it (newest first, a full page of recent lines says nothing of the hours before)."""
+        span = _span(search.get("time_range") or "1h")
+        if span is None or datetime.now(timezone.utc) - span > cut:
+            return False
+        total, returned = search.get("total_matches"), search.get("returned")
+        if isinstance(total, int) and isinstance(returned, int) and total <= returned:
+            return True
+        oldest = parse_time(search.get("oldest"))
+        return oldest is not None and oldest < cut
 
     def error_rows(self, service: str | None) -> list[dict]:
         """Its ERROR/FATAL lines; when it logs almost none (failures answered as 4xx and logged as warnings), its WARN lines."""
@@ -433,12 +460,14 @@ class Analyst:
             if related and w.get("problems"):
                 ready = f" ({w.get('ready')} ready)" if w.get("ready") not in (None, "") else ""
                 c.own += [f"{w.get('kind')} {w.get('name')}{ready}: {_one_line(x, 160)}" for x in w["problems"][:2]]
-        c.node_bound = self.node_bound(name, pods)
+        c.node_bound = self.node_bound(name, pods, c.signatures)
         bad_nodes = {p.get("node") for p in pods if not p.get("healthy")} | ({c.node_bound} if c.node_bound else set())
         pending = any(p.get("status") == "Pending" or str(p.get("node")) in ("", "<none>") for p in pods if not p.get("healthy"))
         for n in self.ev.nodes or []:
             if n.get("problems") and (n.get("name") in bad_nodes or pending):
                 c.own.append(f"node {n.get('name')}: " + "; ".join(_one_line(x, 120) for x in n["problems"][:3]))
+        if c.node_bound:
+            c.node_reports = self.node_reports(c.node_bound)
         names = {p["name"] for p in pods}
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
@@ -485,9 +514,14 @@ class Analyst:
                                    only_service=name, known_services=known_services)
         return c
 
-    def node_bound(self, service: str, pods: list[dict]) -> str | None:
-        """The one node that every pod logging this service's errors runs on, when its other pods are quiet there."""
-        hosts = Counter(r.get("host") for r in self.error_rows(service))
+    def node_bound(self, service: str, pods: list[dict], new: list[Signature] | None = None) -> str | None:
+        """The one node that every pod logging this service's new errors runs on, when its other pods are quiet there.
+        The new errors, not every error: a chronic one logged by every pod would hide where the fault sits."""
+        hosts: Counter = Counter()
+        for sig in new or []:
+            hosts.update(sig.hosts)
+        if not hosts:
+            hosts = Counter(r.get("host") for r in self.error_rows(service))
         by_name = {p["name"]: p for p in pods}
         nodes = {by_name[h].get("node") for h in hosts if h in by_name}
         all_nodes = {p.get("node") for p in pods}
@@ -495,6 +529,30 @@ class Analyst:
             node = next(iter(nodes))
             return node if node not in ("", "<none>", None) else None
         return None
+
+    def node_reports(self, node: str) -> list[str]:
+        """Every firing alert, Warning event and non-INFO log line that names the node, the most recent first:
+        node-level faults (clock, disk, kernel, network) are reported by node monitoring, not by the pods."""
+        word = re.compile(rf"(?<![\w-]){re.escape(node)}(?![\w-])")
+        found: list[tuple[datetime, str]] = []
+        floor = datetime.min.replace(tzinfo=timezone.utc)
+        for svc, h in self.ev.health.items():
+            for a in h.get("alerts") or []:
+                text = f"{a.get('name', '')}: {a.get('summary') or a.get('description') or ''}"
+                if word.search(text) and str(a.get("severity", "")).lower() != "info":
+                    at = parse_time(a.get("since"))
+                    since = f" (on {svc}, firing for {_age(at)}, since {clock(at)})" if at else f" (on {svc})"
+                    found.append((at or floor, f"alert {_one_line(text, 200)}{since}"))
+        for rows in self.ev.events.values():
+            for e in rows:
+                text = f"{e.get('object', '')} {e.get('reason', '')}: {e.get('message', '')}"
+                if e.get("type") == "Warning" and word.search(text):
+                    found.append((parse_time(e.get("last_seen") or e.get("timestamp")) or floor, f"event {_one_line(text, 200)}"))
+        for r in self.ev.log_rows:
+            if r.get("level") in ("WARN", "ERROR", "FATAL") and word.search(str(r.get("message", ""))):
+                found.append((parse_time(r.get("timestamp")) or floor, f"{r.get('service')} logged \"{_one_line(r.get('message', ''), 200)}\""))
+        found.sort(key=lambda x: x[0], reverse=True)
+        return list(dict.fromkeys(t for _, t in found))
 
     def is_read(self, c: Component, pods: list[dict]) -> bool:
         if c.kind == "external":
@@ -647,6 +705,31 @@ class Analyst:
         if has_errors and origin.signatures:
             return True, "low", hyps
         return False, "low", hyps
+
+
+def _age(at: datetime) -> str:
+    """How long ago, as an on-call says it: '20m', '2h05m', '2d02h'."""
+    mins = max(0, int((datetime.now(timezone.utc) - at).total_seconds() // 60))
+    if mins < 120:
+        return f"{mins}m"
+    hours = mins // 60
+    return f"{hours}h{mins % 60:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24:02d}h"
+
+
+def _span(text: str) -> timedelta | None:
+    """A tool's time range ('15m', '6h', '7d') as a duration."""
+    m = re.fullmatch(r"(\d+)([mhd])", str(text).strip())
+    if not m:
+        return None
+    return timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]: int(m.group(1))})
+
+
+def baseline_keyword(sample: str) -> str | None:
+    """The longest fixed stretch of an error message (no numbers, ids or trace ids): a search for it finds the
+    same signature at any time, so its lines before the onset can be counted."""
+    parts = [p.strip(" :=,;()[]{}\"'-/") for p in _MASK.split(sample) if p]
+    best = max((p for p in parts if p and not _MASK.fullmatch(p)), key=len, default="")
+    return best[:200] if len(best) >= 10 else None
 
 
 def recent() -> datetime:

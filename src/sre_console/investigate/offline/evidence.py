@@ -72,7 +72,10 @@ class Evidence:
         elif tool == "get_recent_deploys":
             self.deploys[payload.get("service")] = payload.get("deploys") or []
         elif tool == "search_logs":
-            self.searched.append({**args, "total_matches": payload.get("total_matches"), "returned": payload.get("returned")})
+            stamps = [str(r.get("timestamp")) for r in payload.get("rows") or [] if r.get("timestamp")]
+            # The oldest row returned: with more matches than rows, nothing older than it was seen.
+            self.searched.append({**args, "total_matches": payload.get("total_matches"), "returned": payload.get("returned"),
+                                  "oldest": min(stamps) if stamps else None})
             for r in payload.get("rows") or []:
                 key = (r.get("timestamp"), r.get("host"), r.get("message"))
                 if key not in self._row_keys:  # overlapping searches return the same lines

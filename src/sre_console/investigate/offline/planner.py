@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import Analyst, Component, Finding
+from sre_console.investigate.offline.analysis import Analyst, Component, Finding, baseline_keyword
 from sre_console.investigate.offline.evidence import Evidence, hosts_by_errors
 from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnose
 from sre_console.investigate.offline.steps import PlannedCall, Procedure, Step
@@ -421,6 +421,12 @@ class Planner:
     def follow_the_evidence(self) -> list[tuple[str, dict]]:
         """When the errors point at another service (the culprit, or the dependency that times out or
         presents a bad certificate), look at its health, pods, events and changes too."""
+        out = self._new(self.baseline_calls())
+        if out:
+            return out
+        out = self._new(self.node_calls())
+        if out:
+            return out
         d = self.diagnosis()
         calls: list[tuple[str, dict]] = self.read_the_error_host(d)
         if d.category is None:
@@ -466,6 +472,32 @@ class Planner:
             if t in self.ev.health:
                 calls.append(("get_recent_deploys", {"service_name": t, "hours_back": 24}))
         return self._new(calls)
+
+    def baseline_calls(self) -> list[tuple[str, dict]]:
+        """An error that looks new only because the searches returned the newest lines: search for it alone over
+        the wide window, so its lines before the onset are counted. A chronic error (a partner rate-limited for
+        hours) must not pass for the cause of a fault that began an hour ago."""
+        if "search_logs" not in self.schemas:
+            return []
+        calls = []
+        for c in self.analysis().chain:
+            for sig in c.signatures:
+                word = baseline_keyword(sig.sample) if sig.unsure else None
+                if word:
+                    calls.append(("search_logs", {"service": c.name, "keyword": word, "time_range": WIDE_WINDOW, "limit": 200}))
+        return calls[:3]
+
+    def node_calls(self) -> list[tuple[str, dict]]:
+        """A fault bound to one node: what else reports about that node. Node-level monitoring (clock, disk, kernel,
+        network) raises its alerts on its own exporter's service, and other services' logs may name the node."""
+        origin = self.analysis().origin
+        node = origin.node_bound if origin is not None else None
+        if not node:
+            return []
+        calls = []
+        if "search_logs" in self.schemas:
+            calls.append(("search_logs", {"keyword": node, "time_range": WIDE_WINDOW, "limit": 50}))
+        return calls + self.sweep_calls()
 
     def database_calls(self) -> list[tuple[str, dict]]:
         """A database on the failing path gets what a DBA checks first (connections, locks, slots, disk), when the

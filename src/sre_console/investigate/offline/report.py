@@ -256,6 +256,10 @@ class ReportWriter:
                 pods = [p for p in self.ev.service_pods(origin.name) if p.get("node") == origin.node_bound]
                 parts.append(f"Its errors come only from its pods on node {origin.node_bound} ({', '.join(p['name'] for p in pods[:3])}); "
                              f"its pods on other nodes serve the same requests without them, so something about that node is the difference.")
+                if origin.node_reports:
+                    parts.append(f"What is reported about {origin.node_bound}: " + "; ".join(origin.node_reports[:3]) + ".")
+                else:
+                    parts.append(f"Nothing read so far says what is wrong with {origin.node_bound}: not established.")
             if origin.causes:
                 parts.append(f"The innermost cause in its pod log: \"{_q(origin.causes[-1], 200)}\".")
             if origin.database:

@@ -1,0 +1,111 @@
+"""What counts as a *new* error, and what a fault bound to one node leads to.
+
+A search returns the newest lines first; when it holds more matches than rows, a chronic
+error (a partner rate-limited for hours) looks as if it began with the incident. The
+investigator must search for such a signature alone over the wide window before calling
+it new, and a fault that only the pods on one node show must lead to what node
+monitoring says about that node. Built from tool results, as the investigator sees them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sre_console.investigate.offline.analysis import Analyst, baseline_keyword
+from sre_console.investigate.offline.evidence import Evidence
+from sre_console.investigate.offline.planner import Planner
+from sre_console.investigate.offline.steps import Procedure
+
+NOW = datetime.now(timezone.utc)
+ONSET = NOW - timedelta(minutes=30)
+CHRONIC = "rate limit exceeded: client_id=partner-a route=/v1/search limit=50r/s -> 429"
+FRESH = "GET /v1/orders 401 token validation failed: token is not valid yet"
+SCHEMAS = {t: {"properties": {k: {} for k in ("service", "level", "keyword", "time_range", "limit", "service_name", "namespace")}}
+           for t in ("search_logs", "check_service_health", "list_services", "list_pods", "get_events", "list_nodes")}
+
+
+def _planner(ev: Evidence) -> Planner:
+    return Planner(Procedure("investigate-service", {"service": "gateway"}, (), ()), ev, SCHEMAS)
+
+
+def _ts(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _row(msg: str, at: datetime, host: str) -> dict:
+    return {"timestamp": _ts(at), "service": "gateway", "level": "WARN", "host": host, "message": msg}
+
+
+def _evidence(node_alert: bool = False) -> Evidence:
+    ev = Evidence()
+    alert = {"name": "GatewayErrors", "severity": "critical", "since": _ts(ONSET)}
+    ev.add("check_service_health", {"service_name": "gateway"},
+           {"service": "gateway", "namespace": "edge", "status": "critical", "error_rate": 0.3, "alerts": [alert]}, True)
+    pods = [{"name": f"gateway-{i}", "app": "gateway", "namespace": "edge", "node": f"node-{i}", "healthy": True, "status": "Running"}
+            for i in range(1, 4)]
+    ev.add("list_pods", {"namespace": "edge"}, {"namespace": "edge", "pods": pods}, True)
+    # The newest 40 of 400 matches: the chronic warning from every pod, the new one from gateway-3 only.
+    rows = [_row(CHRONIC, NOW - timedelta(minutes=i), f"gateway-{1 + i % 3}") for i in range(1, 20)]
+    rows += [_row(FRESH.replace("orders", f"orders{i % 2}"), NOW - timedelta(minutes=i, seconds=30), "gateway-3") for i in range(1, 12)]
+    ev.add("search_logs", {"service": "gateway", "level": "WARN", "time_range": "6h", "limit": 40},
+           {"rows": rows, "total_matches": 400, "returned": len(rows)}, True)
+    ev.add("list_services", {}, {"services": [{"name": "gateway", "namespace": "edge"}, {"name": "node-monitor", "namespace": "infra"}]}, True)
+    if node_alert:
+        ev.add("check_service_health", {"service_name": "node-monitor"}, {
+            "service": "node-monitor", "namespace": "infra", "status": "healthy", "alerts": [
+                {"name": "NodeClockSkewDetected", "severity": "warning", "summary": "Clock at node-3 is out of sync by more than 0.05s.",
+                 "since": _ts(ONSET - timedelta(minutes=5))},
+                {"name": "NodeClockSkewDetected", "severity": "warning", "summary": "Clock at node-30 is out of sync.", "since": _ts(ONSET)},
+            ]}, True)
+    return ev
+
+
+def test_an_error_seen_only_in_the_newest_page_is_not_yet_new():
+    ev = _evidence()
+    sigs = {s.sample: s for s in Analyst(ev, "gateway").signatures("gateway", ONSET)}
+    chronic = sigs[CHRONIC]
+    assert chronic.before == 0 and chronic.unsure, "a full page of recent lines says nothing of the hours before the onset"
+    calls = _planner(ev).baseline_calls()
+    keywords = [a["keyword"] for t, a in calls if t == "search_logs"]
+    assert any(k in CHRONIC for k in keywords), calls
+    assert all(a["time_range"] == "6h" and a["service"] == "gateway" for _, a in calls)
+
+
+def test_the_baseline_search_turns_a_chronic_error_into_background():
+    ev = _evidence()
+    word = baseline_keyword(CHRONIC)
+    assert word and word in CHRONIC and "429" not in word
+    # The same warning, every few minutes for hours before the onset.
+    older = [_row(CHRONIC, NOW - timedelta(minutes=m), "gateway-1") for m in range(20, 360, 3)]
+    ev.add("search_logs", {"service": "gateway", "keyword": word, "time_range": "6h", "limit": 200},
+           {"rows": older[:200], "total_matches": len(older), "returned": min(200, len(older))}, True)
+    analyst = Analyst(ev, "gateway")
+    sigs = {s.sample: s for s in analyst.signatures("gateway", ONSET)}
+    assert sigs[CHRONIC].before > 0 and not sigs[CHRONIC].unsure and not sigs[CHRONIC].spiking
+    dominant = analyst.dominant_new("gateway", ONSET)
+    assert dominant and "token validation failed" in dominant[0].sample
+    assert _planner(ev).baseline_calls() == [] or all(
+        a.get("keyword") != word for _, a in _planner(ev).baseline_calls())
+
+
+def test_a_fault_on_one_node_reports_what_node_monitoring_says_about_it():
+    ev = _evidence(node_alert=True)
+    word = baseline_keyword(CHRONIC)
+    older = [_row(CHRONIC, NOW - timedelta(minutes=m), "gateway-1") for m in range(20, 360, 3)]
+    ev.add("search_logs", {"service": "gateway", "keyword": word, "time_range": "6h", "limit": 200},
+           {"rows": older, "total_matches": len(older), "returned": len(older)}, True)
+    analyst = Analyst(ev, "gateway")
+    c = analyst.component("gateway", "service", "edge", ONSET)
+    assert c.node_bound == "node-3", "the new errors come only from the pod on node-3"
+    assert any("NodeClockSkewDetected" in r and "node-3" in r for r in c.node_reports)
+    assert not any("node-30" in r for r in c.node_reports), "a node name is matched as a whole word"
+
+
+def test_a_chronic_error_from_every_pod_does_not_hide_the_node():
+    ev = _evidence()
+    analyst = Analyst(ev, "gateway")
+    pods = list(ev.pods["edge"].values())
+    # Every error line: all three pods, so no single node. The new ones: only gateway-3's node.
+    assert analyst.node_bound("gateway", pods) is None
+    fresh = [s for s in analyst.signatures("gateway", ONSET) if "token validation" in s.sample]
+    assert analyst.node_bound("gateway", pods, fresh) == "node-3"
