@@ -63,6 +63,7 @@ ROUTES = [
     ("deployment", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)$")),
     ("replicasets", re.compile(r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/replicasets$")),
     ("metrics", re.compile(r"^/apis/metrics.k8s.io/v1beta1/namespaces/(?P<ns>[^/]+)/pods$")),
+    ("metrics_all", re.compile(r"^/apis/metrics.k8s.io/v1beta1/pods$")),
     ("node_stats", re.compile(r"^/api/v1/nodes/(?P<name>[^/]+)/proxy/stats(?:/|%2F)summary$")),
     # Every other kind of kinds.KINDS: /api/v1[/namespaces/ns]/plural[/name], /apis/group/version/...
     ("object", re.compile(r"^(?P<group>/api/v1|/apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)(?:/(?P<name>[^/]+))?$")),
@@ -381,22 +382,26 @@ class FakeKubeAPI:
             pods.append({"podRef": {"name": p["metadata"]["name"], "namespace": ns}, "volume": vols})
         return 200, {"node": {"nodeName": name}, "pods": pods}
 
-    def _metrics(self, query: dict[str, str], ns: str) -> tuple[int, Any]:
+    def _metrics(self, query: dict[str, str], ns: str | None) -> tuple[int, Any]:
         if self.data.usage is None:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         items = [
             {"metadata": {"name": pod, "namespace": pns}, "timestamp": "2026-01-01T00:00:00Z", "window": "15s",
              "containers": [{"name": "main", "usage": u}]}
-            for (pns, pod), u in self.data.usage.items() if pns == ns
+            for (pns, pod), u in self.data.usage.items() if ns is None or pns == ns
         ]
         return 200, {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}
 
+    def _metrics_all(self, query: dict[str, str]) -> tuple[int, Any]:
+        return self._metrics(query, None)
 
-def bulk_pods(namespace: str, count: int, unhealthy_every: int = 50, nodes: int = 20) -> list[dict[str, Any]]:
+
+def bulk_pods(namespace: str, count: int, unhealthy_every: int = 50, nodes: int = 20, start: int = 0) -> list[dict[str, Any]]:
     """`count` API-shaped pods for scale tests: Running and ready, every `unhealthy_every`th in
-    CrashLoopBackOff (OOMKilled before), spread over `nodes` nodes and 25 apps."""
+    CrashLoopBackOff (OOMKilled before), spread over `nodes` nodes and 25 apps. `start` numbers
+    them on from another call's pods (one count over several namespaces)."""
     pods = []
-    for i in range(count):
+    for i in range(start, start + count):
         app = f"svc-{i % 25:02d}"
         bad = unhealthy_every and i % unhealthy_every == 0
         state = ({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}} if bad
@@ -416,6 +421,15 @@ def bulk_pods(namespace: str, count: int, unhealthy_every: int = 50, nodes: int 
                        "startTime": "2026-01-01T00:00:00Z", "qosClass": "Burstable", "containerStatuses": [cs],
                        "conditions": [{"type": "Ready", "status": "False" if bad else "True"}]},
         })
+    return pods
+
+
+def bulk_namespaces(namespaces: int = 200, pods_each: int = 25, unhealthy_every: int = 50, nodes: int = 20) -> list[dict[str, Any]]:
+    """Pods of a cluster of many namespaces (`ns-000`...): every namespace `pods_each` pods, one pod
+    in `unhealthy_every` of the whole cluster in CrashLoopBackOff."""
+    pods: list[dict[str, Any]] = []
+    for n in range(namespaces):
+        pods += bulk_pods(f"ns-{n:03d}", pods_each, unhealthy_every=unhealthy_every, nodes=nodes, start=n * pods_each)
     return pods
 
 

@@ -406,7 +406,8 @@ class SizeCap:
             "original_bytes": prior.get("original_bytes", size),
             "max_bytes": self.max_bytes,
             "items_left_out": dropped,
-            "how_to_get_more": "narrow the arguments (a filter, a shorter time_range, a smaller limit/lines)",
+            "how_to_get_more": "narrow the arguments (a filter, one namespace instead of '*', a shorter time_range, "
+                               "a smaller limit/lines)",
         }
         if cut:
             result["truncated"]["strings_cut"] = cut

@@ -151,6 +151,7 @@ class Gate:
 
 
 GATE_LIMIT = 8
+ALL_NAMESPACES = "*"  # a list tool's namespace for every namespace this server may read
 
 
 class Runtime:
@@ -373,6 +374,17 @@ class Runtime:
                 hint="allowed namespaces: " + ", ".join(self.allowed_namespaces),
             )
         return namespace
+
+    def readable_namespaces(self, namespace: str) -> list[str]:
+        """The namespaces a list tool reads for its `namespace` argument: that one (checked), or for
+        "*" every namespace of the allow-list that the caller's role may read."""
+        if namespace != ALL_NAMESPACES:
+            return [self.check_namespace(namespace)]
+        names = [ns for ns in self.allowed_namespaces if self.role_allows(ns)]
+        if not names:
+            raise ToolFailure("no namespace to read: the role allows none of this server's namespaces",
+                              hint="allowed namespaces: " + ", ".join(self.allowed_namespaces))
+        return names
 
     LOG_SERVICES_TTL = 30.0
 

@@ -67,6 +67,17 @@ class ClusterBackend(Protocol):
         """Per PVC name: {"used_bytes", "capacity_bytes", "available_bytes"} as the kubelet's summary
         API reports them for mounted volumes; empty when unknown."""
 
+    # Several namespaces at once (a tool's namespace="*"): a real cluster reads them with one
+    # cluster-wide list + watch when there are many; keys carry the namespace.
+    def list_many(self, kind: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        """Objects of a namespaced kind in these namespaces, namespace by namespace."""
+
+    def pod_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+        """pod_usage of several namespaces, by (namespace, pod)."""
+
+    def volume_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """volume_usage of several namespaces, by (namespace, claim)."""
+
 
 @runtime_checkable
 class LogsBackend(Protocol):

@@ -74,6 +74,18 @@ class FixtureCluster:
         return [copy.deepcopy(o) for o in self._all(kind)
                 if namespace is None or (o.get("metadata") or {}).get("namespace") == namespace]
 
+    def list_many(self, kind: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        out = []
+        for ns in namespaces:
+            out += self.list_objects(kind, ns)
+        return out
+
+    def pod_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+        return {(ns, pod): u for ns in namespaces for pod, u in self.pod_usage(ns).items()}
+
+    def volume_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(ns, pvc): u for ns in namespaces for pvc, u in self.volume_usage(ns).items()}
+
     def read_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         for o in self._all(kind):
             meta = o.get("metadata") or {}

@@ -25,6 +25,11 @@ from sre_mcp.backends.base import BackendError, NotFound
 from sre_mcp.backends.kinds import KINDS
 from sre_mcp.timeutil import parse_iso
 
+# From this many namespaces on, a kind is read with one cluster-wide list + watch filtered to
+# the namespaces asked for, instead of a list + watch per namespace (docs/live.md has the figures).
+CLUSTER_WIDE_AT = 10
+USAGE_TTL = 15.0  # seconds: metrics-server scrapes every 15 s by default, so a fresher read adds nothing
+
 # What Kubernetes mounts into every pod for its service account: token, ca.crt, namespace.
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 REVISION = "deployment.kubernetes.io/revision"
@@ -85,7 +90,8 @@ def _sum_usage(containers: list[dict[str, Any]]) -> dict[str, str]:
 class KubernetesCluster:
     kind = "kubernetes"
 
-    def __init__(self, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float, watch: bool = True):
+    def __init__(self, kubeconfig: Path | None, context: str | None, in_cluster: bool, timeout: float, watch: bool = True,
+                 cluster_wide_at: int = CLUSTER_WIDE_AT):
         self.kubeconfig = Path(kubeconfig).expanduser() if kubeconfig else None
         self.context = context
         self.in_cluster = in_cluster
@@ -96,6 +102,12 @@ class KubernetesCluster:
         self.watch = watch
         self._caches: dict[tuple[str, str | None], Any] = {}
         self._cache_lock = threading.Lock()
+        from sre_mcp.backends.watch import Clock
+
+        self._clock = Clock()  # one for all caches: a generation from any of them compares with the others
+        self.cluster_wide_at = cluster_wide_at
+        self._wide_refused: set[str] = set()  # kinds the credentials may not list cluster-wide (RBAC 403)
+        self._usage: dict[Any, tuple[float, Any]] = {}  # metrics read within USAGE_TTL
         self.on_change: Callable[[str, str | None, int], None] | None = None  # set by the server to tell clients
         self.server = "in-cluster API server" if in_cluster else "the Kubernetes API server"
 
@@ -210,9 +222,9 @@ class KubernetesCluster:
         """The objects of a kind, from its watch cache when that is live; otherwise listed now
         (with this call's own errors) and, from that list, a new cache starts watching."""
         key = (kind, namespace)
-        cache = self._caches.get(key)
-        if cache is not None and cache.live:
-            return cache.items()
+        cache = self._serving(kind, namespace)
+        if cache is not None:
+            return cache.items(namespace)
         k = KINDS[kind]
         if not k.namespaced:
             what, method, args = k.plural, f"list_{k.snake}", ()
@@ -233,36 +245,102 @@ class KubernetesCluster:
 
         watch_fn = getattr(getattr(client, k.client_api)(self._client()), method)
         fresh = WatchCache(kind, k.api_version, namespace, listing, list_now, watch_fn,
-                           on_change=self._changed, timeout=self.timeout)
+                           on_change=self._changed, timeout=self.timeout, clock=self._clock)
         with self._cache_lock:
             old = self._caches.get(key)
             if old is not None and old.live:  # another thread won the race: keep one watch
                 return old.items()
             self._caches[key] = fresh
-        if old is not None:
-            old.stop()
+            # A cluster-wide cache serves every namespace of its kind: their own watches can go.
+            narrower = [c for (kd, ns), c in self._caches.items() if kd == kind and ns is not None] if namespace is None else []
+            for c in narrower:
+                del self._caches[(kind, c.namespace)]
+        for c in ([old] if old is not None else []) + narrower:
+            c.stop()
         fresh.start()
         return fresh.items()
+
+    def _serving(self, kind: str, namespace: str | None) -> Any:
+        """The live cache that holds (kind, namespace): its own, or the kind's cluster-wide one."""
+        cache = self._caches.get((kind, namespace))
+        if cache is not None and cache.live:
+            return cache
+        wide = self._caches.get((kind, None)) if namespace is not None else None
+        return wide if wide is not None and wide.live else None
+
+    def _wide(self, kind: str, namespaces: list[str]) -> bool:
+        """Read these namespaces through one cluster-wide list + watch? Yes when there are many of
+        them, or a cluster-wide cache is live already, unless RBAC refused it."""
+        if not KINDS[kind].namespaced or kind in self._wide_refused:
+            return False
+        return len(namespaces) >= self.cluster_wide_at or self._serving(kind, None) is not None
+
+    def list_many(self, kind: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        """The objects of a kind in several namespaces, in the order asked (namespace by namespace)."""
+        if not KINDS[kind].namespaced:
+            return self._cached(kind, None)
+        if self._wide(kind, namespaces):
+            try:
+                everything = self._cached(kind, None)
+            except Forbidden:  # may list namespace by namespace only: do that
+                self._wide_refused.add(kind)
+            else:
+                cache = self._serving(kind, None)
+                if cache is not None:
+                    return [o for ns in namespaces for o in cache.items(ns)]
+                order = {ns: i for i, ns in enumerate(namespaces)}  # watch off: filter the list just made
+                return sorted((o for o in everything if (o.get("metadata") or {}).get("namespace") in order),
+                              key=lambda o: order[o["metadata"]["namespace"]])
+        return [o for ns in namespaces for o in self._cached(kind, ns)]
 
     def _changed(self, kind: str, namespace: str | None, generation: int) -> None:
         if self.on_change is not None:
             self.on_change(kind, namespace, generation)
 
     def generation(self, kind: str, namespace: str | None) -> int | None:
-        """The cache's change counter for (kind, namespace), None when nothing is cached live."""
-        cache = self._caches.get((kind, namespace))
-        return cache.generation if cache is not None and cache.live else None
+        """The version of (kind, namespace) as the live cache holds it, None when nothing is cached live."""
+        cache = self._serving(kind, namespace)
+        return cache.generation if cache is not None else None
 
     def changes_since(self, kind: str, namespace: str | None, generation: int) -> tuple[int, list[dict[str, Any]], list[str]] | None:
         """Objects changed and names deleted since a generation of the live cache; None: read it all."""
-        cache = self._caches.get((kind, namespace))
-        if cache is None or not cache.live:
+        cache = self._serving(kind, namespace)
+        if cache is None:
             return None
-        got = cache.changes_since(generation)
+        got = cache.changes_since(generation, None if cache.namespace == namespace else {namespace} if namespace else None)
         if got is None:
             return None
         gen, changed, deleted = got
         return gen, changed, [name for _, name in deleted]
+
+    def generation_many(self, kind: str, namespaces: list[str]) -> int | None:
+        """A version of the objects of several namespaces: the clock, read before the objects are,
+        when every one of them is cached live (so every later change is numbered above it)."""
+        now = self._clock.now()
+        return now if all(self._serving(kind, ns) is not None for ns in namespaces) else None
+
+    def changes_since_many(self, kind: str, namespaces: list[str], generation: int,
+                           ) -> tuple[int, list[dict[str, Any]], list[str]] | None:
+        """Changed objects and deleted `namespace/name`s in these namespaces since a generation of
+        generation_many; None when a cache cannot say (then read it all)."""
+        now = self._clock.now()
+        changed: list[dict[str, Any]] = []
+        deleted: list[str] = []
+        seen: set[int] = set()
+        wanted = set(namespaces)
+        for ns in namespaces:
+            cache = self._serving(kind, ns)
+            if cache is None:
+                return None
+            if id(cache) in seen:
+                continue
+            seen.add(id(cache))
+            got = cache.changes_since(generation, wanted if cache.namespace is None else None)
+            if got is None:
+                return None
+            changed += got[1]
+            deleted += [f"{d_ns}/{name}" for d_ns, name in got[2]]
+        return max(now, generation), changed, deleted
 
     def caches(self) -> list[dict[str, Any]]:
         return [{"kind": c.kind, "namespace": c.namespace, "objects": len(c.items()), "generation": c.generation,
@@ -313,20 +391,45 @@ class KubernetesCluster:
     def list_replicasets(self, namespace: str) -> list[dict[str, Any]]:
         return self._cached("ReplicaSet", namespace)
 
-    def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
-        """From metrics-server (metrics.k8s.io); empty when it is not installed."""
+    def _metrics(self, namespace: str | None) -> list[dict[str, Any]]:
+        """PodMetrics items from metrics-server (metrics.k8s.io) of a namespace or of all, read at
+        most every USAGE_TTL seconds; none when it is not installed."""
+        import time
+
         from kubernetes.client.exceptions import ApiException
 
+        hit = self._usage.get(namespace)
+        if hit is not None and time.monotonic() - hit[0] < USAGE_TTL:
+            return hit[1]
         try:
-            body = json.loads(self._call(
-                "CustomObjectsApi", "list_namespaced_custom_object", "metrics.k8s.io", "v1beta1", namespace, "pods"
-            ))
+            if namespace is None:
+                data = self._call("CustomObjectsApi", "list_cluster_custom_object", "metrics.k8s.io", "v1beta1", "pods")
+            else:
+                data = self._call("CustomObjectsApi", "list_namespaced_custom_object", "metrics.k8s.io", "v1beta1", namespace, "pods")
+            items = json.loads(data).get("items") or []
         except ApiException:
-            return {}
+            items = []
+        self._usage[namespace] = (time.monotonic(), items)
+        return items
+
+    def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
+        """From metrics-server (metrics.k8s.io); empty when it is not installed."""
         return {
             (item.get("metadata") or {}).get("name"): _sum_usage(item.get("containers") or [])
-            for item in body.get("items") or []
+            for item in self._metrics(namespace)
         }
+
+    def pod_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+        """Usage per (namespace, pod): one cluster-wide metrics read for many namespaces."""
+        if len(namespaces) < self.cluster_wide_at:
+            return {(ns, name): u for ns in namespaces for name, u in self.pod_usage(ns).items()}
+        wanted = set(namespaces)
+        out = {}
+        for item in self._metrics(None):
+            meta = item.get("metadata") or {}
+            if meta.get("namespace") in wanted:
+                out[(meta["namespace"], meta.get("name"))] = _sum_usage(item.get("containers") or [])
+        return out
 
     # Every other kind, from the one table in kinds.py -----------------------------
     def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
@@ -336,8 +439,8 @@ class KubernetesCluster:
         from kubernetes.client.exceptions import ApiException
 
         k = KINDS[kind]
-        cache = self._caches.get((kind, namespace if k.namespaced else None))
-        if cache is not None and cache.live:
+        cache = self._serving(kind, namespace if k.namespaced else None)
+        if cache is not None:
             found = cache.get(name, namespace if k.namespaced else None)
             return copy.deepcopy(found) if found is not None else None
         args = (name, namespace) if k.namespaced else (name,)
@@ -353,10 +456,15 @@ class KubernetesCluster:
     def volume_usage(self, namespace: str) -> dict[str, dict[str, Any]]:
         """From the kubelet's summary API (nodes/<node>/proxy/stats/summary) of each node that
         runs a pod of the namespace; a node that does not answer is skipped, not fatal."""
+        return {name: u for (_, name), u in self.volume_usage_many([namespace]).items()}
+
+    def volume_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Usage per (namespace, claim), each node's summary read once for all the namespaces."""
         from kubernetes.client.exceptions import ApiException
 
-        nodes = sorted({(p.get("spec") or {}).get("nodeName") for p in self.list_pods(namespace)} - {None})
-        out: dict[str, dict[str, Any]] = {}
+        wanted = set(namespaces)
+        nodes = sorted({(p.get("spec") or {}).get("nodeName") for p in self.list_many("Pod", namespaces)} - {None})
+        out: dict[tuple[str, str], dict[str, Any]] = {}
         for node in nodes:
             try:
                 summary = json.loads(self._call("CoreV1Api", "connect_get_node_proxy_with_path", node, "stats/summary"))
@@ -365,9 +473,10 @@ class KubernetesCluster:
             for pod in summary.get("pods") or []:
                 for vol in pod.get("volume") or []:
                     ref = vol.get("pvcRef") or {}
-                    if ref.get("namespace") == namespace and ref.get("name"):
-                        out[ref["name"]] = {"used_bytes": vol.get("usedBytes"), "capacity_bytes": vol.get("capacityBytes"),
-                                            "available_bytes": vol.get("availableBytes")}
+                    if ref.get("namespace") in wanted and ref.get("name"):
+                        out[(ref["namespace"], ref["name"])] = {
+                            "used_bytes": vol.get("usedBytes"), "capacity_bytes": vol.get("capacityBytes"),
+                            "available_bytes": vol.get("availableBytes")}
         return out
 
     def version(self) -> dict[str, Any]:
@@ -394,7 +503,7 @@ def _status_message(exc: Any) -> str:
 def _api_error(exc: Any, what: str) -> BackendError:
     message = _status_message(exc)
     if exc.status in (401, 403):
-        return BackendError(
+        return Forbidden(
             f"Kubernetes API refused access to {what} ({exc.status}): {message}",
             hint=("the credentials lack read permission (RBAC: get/list/watch on pods, pods/log, events, deployments, replicasets, "
                   "statefulsets, daemonsets, jobs, cronjobs, nodes, services, endpoints, persistentvolumeclaims, configmaps, secrets, "
@@ -410,6 +519,11 @@ def _api_error(exc: Any, what: str) -> BackendError:
             hint="check the CA: certificate-authority(-data) in the kubeconfig, or ca.crt of the service account",
         )
     return BackendError(f"Kubernetes API error on {what} ({exc.status}): {message or exc.reason}")
+
+
+class Forbidden(BackendError):
+    """The API refused the credentials this read (401/403): RBAC, or a cluster-wide list
+    asked of namespace-scoped permissions."""
 
 
 class KubernetesDeploys:

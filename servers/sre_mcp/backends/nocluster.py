@@ -20,6 +20,9 @@ class NoCluster:
     def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
         return {}
 
+    def pod_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+        return {}
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

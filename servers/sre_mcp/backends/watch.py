@@ -1,4 +1,5 @@
-"""A watch-based cache of one kind in one namespace (or cluster-wide for nodes).
+"""A watch-based cache of one kind in one namespace, or of one kind in every namespace
+(nodes; and any kind when a server reads many namespaces: see docs/live.md).
 
 The first read lists the objects (the caller's own request, so its errors are the
 caller's errors); then a thread watches from the list's resourceVersion with the
@@ -8,6 +9,11 @@ what changed, not the cluster's size. When the API answers 410 Gone (the version
 was compacted away) the thread lists again and goes on watching from there; any
 other failure marks the cache not live, so the next read lists directly again and
 reports the error the way an uncached read would.
+
+Generations come from a `Clock` shared by all the caches of one backend, so they name a
+moment rather than a count of one cache: a version handed out for a namespace's list,
+for a cluster-wide list, or for several namespaces at once can be asked "what changed
+since" of whichever cache serves the objects now.
 
 Readers get the cached dicts themselves (no copy): the watch thread replaces an
 object, never edits it in place, so a reader's list stays consistent. Callers must
@@ -28,10 +34,28 @@ LOG_SIZE = 20_000  # changes kept for "changes since" readers
 WATCH_SECONDS = 240  # one watch request's server-side timeout; then a new watch from the last version
 
 
+class Clock:
+    """The change counter of one backend's caches. A cache takes its lock while it ticks and
+    applies the change, so once `now()` returns N every change numbered up to N is readable."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value = 0
+
+    def tick(self) -> int:  # the caller holds self.lock
+        self.value += 1
+        return self.value
+
+    def now(self) -> int:
+        with self.lock:
+            return self.value
+
+
 class WatchCache:
     def __init__(self, kind: str, api_version: str, namespace: str | None, listing: dict[str, Any],
                  list_fn: Callable[[], dict[str, Any]], watch_fn: Callable[..., Any],
-                 on_change: Callable[[str, str | None, int], None] | None = None, timeout: float = 10.0):
+                 on_change: Callable[[str, str | None, int], None] | None = None, timeout: float = 10.0,
+                 clock: Clock | None = None):
         self.kind, self.api_version, self.namespace = kind, api_version, namespace
         self._list_fn = list_fn
         self._watch_fn = watch_fn  # the client's list_* function, handed to watch.Watch().stream
@@ -40,8 +64,10 @@ class WatchCache:
         self._lock = threading.Lock()
         self._objects: dict[tuple[str | None, str], dict[str, Any]] = {}
         self._snapshot: list[dict[str, Any]] | None = None
+        self._by_ns: dict[str | None, list[dict[str, Any]]] | None = None  # the snapshot by namespace, built on demand
+        self._clock = clock or Clock()
         self.resource_version = ""
-        self.generation = 0  # bumps on every applied change; readers compare it to see "changed since"
+        self.generation = 0  # the clock's value at this cache's last change; readers compare it to see "changed since"
         self.relists = 0
         self.events = 0
         self.live = True
@@ -64,29 +90,45 @@ class WatchCache:
         self._stop.set()
 
     # reading --------------------------------------------------------------------------
-    def items(self) -> list[dict[str, Any]]:
+    def items(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Every cached object, or (a cluster-wide cache) those of one namespace."""
         with self._lock:
             if self._snapshot is None:
                 self._snapshot = list(self._objects.values())  # the API's order, new objects last
-            return self._snapshot
+                self._by_ns = None
+            if namespace is None or namespace == self.namespace:
+                return self._snapshot
+            if self._by_ns is None:
+                by_ns: dict[str | None, list[dict[str, Any]]] = {}
+                for o in self._snapshot:
+                    by_ns.setdefault((o.get("metadata") or {}).get("namespace"), []).append(o)
+                self._by_ns = by_ns
+            return self._by_ns.get(namespace, [])
 
     def get(self, name: str, namespace: str | None) -> dict[str, Any] | None:
         with self._lock:
             return self._objects.get((namespace, name))
 
-    def changes_since(self, generation: int) -> tuple[int, list[dict[str, Any]], list[tuple[str | None, str]]] | None:
+    def changes_since(self, generation: int, namespaces: set[str] | None = None,
+                      ) -> tuple[int, list[dict[str, Any]], list[tuple[str | None, str]]] | None:
         """(current generation, objects changed since `generation`, keys deleted since), or None
-        when that generation is before what the log holds (a relist, or too many changes)."""
+        when that generation is before what the log holds (a relist, or too many changes) or
+        after anything the clock has handed out. `namespaces` keeps a cluster-wide cache's
+        answer to those namespaces."""
+        if generation > self._clock.now():
+            return None
         with self._lock:
-            if generation < self._floor or generation > self.generation:
+            if generation < self._floor:
                 return None
             touched: dict[tuple[str | None, str], bool] = {}
-            for gen, key, _deleted in self._log:
-                if gen > generation:
+            for gen, key, _deleted in reversed(self._log):  # newest first: stop at the asked generation
+                if gen <= generation:
+                    break
+                if namespaces is None or key[0] in namespaces:
                     touched[key] = True
             changed = [self._objects[k] for k in touched if k in self._objects]
             deleted = [k for k in touched if k not in self._objects]
-            return self.generation, changed, deleted
+            return max(generation, self.generation), changed, deleted
 
     # keeping it current ---------------------------------------------------------------
     def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -97,35 +139,34 @@ class WatchCache:
         for item in listing.get("items") or []:
             meta = item.get("metadata") or {}
             objects[(meta.get("namespace"), meta.get("name"))] = self._stamp(item)
-        with self._lock:
-            changed = bool(self._objects) or bool(objects)
+        with self._clock.lock, self._lock:
             self._objects = objects
             self._snapshot = None
             self.resource_version = str((listing.get("metadata") or {}).get("resourceVersion") or "")
-            if changed:
-                self.generation += 1
+            # Every (re)list is a new moment: a version from before it cannot be answered from the log.
+            self.generation = self._clock.tick()
             self._log.clear()
             self._floor = self.generation
 
     def _apply(self, etype: str, obj: dict[str, Any]) -> None:
         meta = obj.get("metadata") or {}
         key = (meta.get("namespace"), meta.get("name"))
-        with self._lock:
+        with self._clock.lock, self._lock:
             if etype == "DELETED":
                 self._objects.pop(key, None)
             else:
                 self._objects[key] = self._stamp(obj)
             self._snapshot = None
             self.resource_version = str(meta.get("resourceVersion") or self.resource_version)
-            self.generation += 1
+            self.generation = gen = self._clock.tick()
             self.events += 1
-            gen = self.generation
             if len(self._log) == self._log.maxlen:
                 self._floor = self._log[0][0]
             self._log.append((gen, key, etype == "DELETED"))
         if self._on_change is not None:
             try:
-                self._on_change(self.kind, self.namespace, gen)
+                # The object's own namespace: a cluster-wide cache tells each namespace's listeners.
+                self._on_change(self.kind, self.namespace or key[0], gen)
             except Exception:  # a listener's failure must not stop the watch
                 log.exception("change listener failed")
 

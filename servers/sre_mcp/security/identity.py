@@ -166,7 +166,8 @@ class IdentityRolePolicy:
         if not role.allows_tool(tool, tool in self.write_tools):
             raise Refusal(f"role {role.name!r} (user {ident.user!r}) may not call {tool}", hint="ask someone with a role that allows it", **notes)
         ns = arguments.get("namespace")
-        if isinstance(ns, str) and not role.allows_namespace(ns):
+        # "*" (every namespace) is narrowed to the role's namespaces by the tool (Runtime.readable_namespaces).
+        if isinstance(ns, str) and ns != "*" and not role.allows_namespace(ns):
             raise Refusal(f"role {role.name!r} (user {ident.user!r}) may not use namespace {ns!r}",
                           hint="namespaces of this role: " + ", ".join(role.namespaces), **notes)
 

@@ -89,7 +89,8 @@ class RolePolicy:
         if not self.role.allows_tool(tool, tool in self.write_tools):
             raise Refusal(f"role {self.role.name!r} may not call {tool}", hint="ask someone with a role that allows it", **notes)
         ns = arguments.get("namespace")
-        if isinstance(ns, str) and not self.role.allows_namespace(ns):
+        # "*" (every namespace) is narrowed to the role's namespaces by the tool (Runtime.readable_namespaces).
+        if isinstance(ns, str) and ns != "*" and not self.role.allows_namespace(ns):
             raise Refusal(
                 f"role {self.role.name!r} may not use namespace {ns!r}",
                 hint="namespaces of this role: " + ", ".join(self.role.namespaces),

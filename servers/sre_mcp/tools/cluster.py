@@ -16,9 +16,9 @@ from pydantic import Field
 from sre_mcp.backends import kube
 from sre_mcp.backends.kinds import KINDS, WORKLOAD_KINDS, by_name
 from sre_mcp.errors import ToolFailure
-from sre_mcp.runtime import Runtime
+from sre_mcp.runtime import ALL_NAMESPACES, Runtime
 from sre_mcp.tools import tool
-from sre_mcp.tools.k8s import Namespace, check_pod_name
+from sre_mcp.tools.k8s import AnyNamespace, Namespace, _count, check_pod_name
 
 ObjectName = Annotated[str, Field(description="Object name exactly as a list tool returns it", min_length=1, max_length=253)]
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
@@ -35,12 +35,36 @@ def _name(meta_obj: dict[str, Any]) -> str:
     return (meta_obj.get("metadata") or {}).get("name") or ""
 
 
+def _key(obj: dict[str, Any]) -> tuple[Any, str]:
+    return (obj.get("metadata") or {}).get("namespace"), _name(obj)
+
+
 class ClusterObjectTools:
     def __init__(self, rt: Runtime):
         self.rt = rt
 
     async def _list(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
         return await self.rt.run(self.rt.cluster.list_objects, kind, namespace)
+
+    async def _list_in(self, kind: str, namespace: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        """One namespace's objects, or for "*" those of every readable namespace (one backend call,
+        which a real cluster answers from one cluster-wide watch when there are many)."""
+        if namespace == ALL_NAMESPACES:
+            return await self.rt.run(self.rt.cluster.list_many, kind, namespaces)
+        return await self._list(kind, namespace)
+
+    async def _pods_in(self, namespace: str, namespaces: list[str]) -> list[dict[str, Any]]:
+        if namespace == ALL_NAMESPACES:
+            return await self.rt.run(self.rt.cluster.list_many, "Pod", namespaces)
+        return await self.rt.run(self.rt.cluster.list_pods, namespace)
+
+    @staticmethod
+    def _scope(out: dict[str, Any], namespace: str, namespaces: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """For "*": how many namespaces were read and where the unhealthy rows are, before the rows."""
+        if namespace == ALL_NAMESPACES:
+            out["namespaces"] = len(namespaces)
+            out["unhealthy_by_namespace"] = _count(r["namespace"] for r in rows if not r["healthy"])
+        return out
 
     async def _read(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         return await self.rt.run(self.rt.cluster.read_object, kind, namespace, name)
@@ -55,7 +79,7 @@ class ClusterObjectTools:
     @tool("List workloads")
     async def list_workloads(
         self,
-        namespace: Namespace,
+        namespace: AnyNamespace,
         kind: Annotated[WorkloadKind | None, Field(description="Only this kind; all five when omitted")] = None,
     ) -> dict[str, Any]:
         """Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of a namespace with desired/ready/updated
@@ -63,22 +87,28 @@ class ClusterObjectTools:
         ProgressDeadlineExceeded, `rolling out`, `degraded`, `complete`; Jobs as running/succeeded/failed
         (with the reason, e.g. BackoffLimitExceeded); CronJobs with schedule, last schedule and whether the
         last run failed. Unhealthy workloads first, each with `problems` in words. Use it to see what is
-        rolling out or stuck; then get_rollout_history on a Deployment to see what changed."""
-        self.rt.check_namespace(namespace)
+        rolling out or stuck; then get_rollout_history on a Deployment to see what changed.
+        namespace="*" covers every namespace this server may read (rows name their namespace; counts and
+        `unhealthy_by_namespace` cover all; unhealthy first, so a size-capped answer keeps them): use it
+        to find stuck rollouts or failed Jobs anywhere."""
+        namespaces = self.rt.readable_namespaces(namespace)
         kinds = [kind] if kind else list(WORKLOAD_KINDS)
         objs: dict[str, list[dict[str, Any]]] = {}
         for k in kinds:
-            objs[k] = await self._list(k, namespace)
+            objs[k] = await self._list_in(k, namespace, namespaces)
         jobs = objs.get("Job")
         if "CronJob" in kinds and jobs is None:
-            jobs = await self._list("Job", namespace)
-        rows = [kube.workload_row(o, jobs=jobs if k == "CronJob" else None) for k in kinds for o in objs[k]]
-        rows.sort(key=lambda r: (r["healthy"], r["kind"], r["name"]))
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["kind"]] = counts.get(r["kind"], 0) + 1
-        return {"namespace": namespace, "kind": kind, "workloads": rows, "total": len(rows), "by_kind": counts,
-                "unhealthy": sum(1 for r in rows if not r["healthy"])}
+            jobs = await self._list_in("Job", namespace, namespaces)
+        jobs_by_ns: dict[Any, list[dict[str, Any]]] = {}
+        for j in jobs or []:
+            jobs_by_ns.setdefault((j.get("metadata") or {}).get("namespace"), []).append(j)
+        rows = [kube.workload_row(o, jobs=jobs_by_ns.get((o.get("metadata") or {}).get("namespace"), []) if k == "CronJob" else None)
+                for k in kinds for o in objs[k]]
+        rows.sort(key=lambda r: (r["healthy"], r["kind"], r["namespace"] or "", r["name"]))
+        out = self._scope({"namespace": namespace, "kind": kind}, namespace, namespaces, rows)
+        out.update({"workloads": rows, "total": len(rows), "by_kind": _count(r["kind"] for r in rows),
+                    "unhealthy": sum(1 for r in rows if not r["healthy"])})
+        return out
 
     @tool("Get rollout history")
     async def get_rollout_history(self, namespace: Namespace, name: ObjectName) -> dict[str, Any]:
@@ -110,11 +140,10 @@ class ClusterObjectTools:
         Pending, Evicted or all failing on one node."""
         nodes = await self._list("Node", None)
         by_node: dict[str, list[dict[str, Any]]] = {}
-        for ns in self.rt.allowed_namespaces:
-            for p in await self.rt.run(self.rt.cluster.list_pods, ns):
-                node = (p.get("spec") or {}).get("nodeName")
-                if node:
-                    by_node.setdefault(node, []).append(p)
+        for p in await self.rt.run(self.rt.cluster.list_many, "Pod", list(self.rt.allowed_namespaces)):
+            node = (p.get("spec") or {}).get("nodeName")
+            if node:
+                by_node.setdefault(node, []).append(p)
         rows = [kube.node_row(n, by_node.get(_name(n), [])) for n in nodes]
         rows.sort(key=lambda r: (r["healthy"], r["name"]))
         return {"nodes": rows, "total": len(rows), "not_ready": sum(1 for r in rows if not r["ready"]),
@@ -124,14 +153,19 @@ class ClusterObjectTools:
     @tool("Get service endpoints")
     async def get_service_endpoints(
         self,
-        namespace: Namespace,
+        namespace: AnyNamespace,
         service: Annotated[str | None, Field(description="Kubernetes Service name; all Services of the namespace when omitted", max_length=63)] = None,
     ) -> dict[str, Any]:
         """Kubernetes Services with type, selector, ports, ready and not-ready endpoints (pod, IP, node) and
         findings: no pod matches the selector (with the label values pods actually carry, to spot a typo or
         a relabelled rollout), all endpoints not ready (pods failing readiness), LoadBalancer pending (no
-        external address). Use it when callers get connection refused / 503 / no healthy upstream."""
-        self.rt.check_namespace(namespace)
+        external address). Use it when callers get connection refused / 503 / no healthy upstream.
+        namespace="*" (without `service`) checks every Service of every namespace this server may read,
+        those with findings first (`unhealthy_by_namespace` says where)."""
+        if namespace == ALL_NAMESPACES and service is not None:
+            raise ToolFailure("a service name needs its namespace, not '*'",
+                              hint="call with namespace='*' and no service to check every Service, then name the namespace")
+        namespaces = self.rt.readable_namespaces(namespace)
         if service is not None:
             check_pod_name(service)
             svc = await self._read("Service", namespace, service)
@@ -139,37 +173,46 @@ class ClusterObjectTools:
                 raise await self._missing("Service", namespace, service)
             services = [svc]
         else:
-            services = await self._list("Service", namespace)
-        endpoints = {_name(e): e for e in await self._list("Endpoints", namespace)}
-        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
-        views = [kube.service_view(s, endpoints.get(_name(s)), pods) for s in services]
-        views.sort(key=lambda v: (v["healthy"], v["name"]))
-        return {"namespace": namespace, "services": views, "total": len(views),
-                "with_findings": sum(1 for v in views if not v["healthy"])}
+            services = await self._list_in("Service", namespace, namespaces)
+        endpoints = {_key(e): e for e in await self._list_in("Endpoints", namespace, namespaces)}
+        pods_by_ns: dict[Any, list[dict[str, Any]]] = {}
+        for p in await self._pods_in(namespace, namespaces):
+            pods_by_ns.setdefault((p.get("metadata") or {}).get("namespace"), []).append(p)
+        views = [kube.service_view(s, endpoints.get(_key(s)), pods_by_ns.get((s.get("metadata") or {}).get("namespace"), []))
+                 for s in services]
+        views.sort(key=lambda v: (v["healthy"], v["name"], v["namespace"] or ""))
+        out = self._scope({"namespace": namespace}, namespace, namespaces, views)
+        out.update({"services": views, "total": len(views), "with_findings": sum(1 for v in views if not v["healthy"])})
+        return out
 
     @tool("List volumes")
-    async def list_volumes(self, namespace: Namespace) -> dict[str, Any]:
+    async def list_volumes(self, namespace: AnyNamespace) -> dict[str, Any]:
         """PersistentVolumeClaims of a namespace like `kubectl get pvc`: phase (Bound/Pending/Lost), capacity,
         storage class, bound volume, access modes, the pods that mount each, and usage (used, % full) where
         the kubelet's summary API reports it (mounted volumes only). Problems first: claims not Bound,
-        volumes 85% full or more. Use it for a database or queue on a StatefulSet that stopped writing."""
-        self.rt.check_namespace(namespace)
-        claims = await self._list("PersistentVolumeClaim", namespace)
-        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        volumes 85% full or more. Use it for a database or queue on a StatefulSet that stopped writing.
+        namespace="*" lists the claims of every namespace this server may read, problems first."""
+        namespaces = self.rt.readable_namespaces(namespace)
+        claims = await self._list_in("PersistentVolumeClaim", namespace, namespaces)
+        pods = await self._pods_in(namespace, namespaces)
         try:
-            usage = await self.rt.run(self.rt.cluster.volume_usage, namespace)
+            if namespace == ALL_NAMESPACES:
+                usage = await self.rt.run(self.rt.cluster.volume_usage_many, namespaces)
+            else:
+                usage = {(namespace, k): v for k, v in (await self.rt.run(self.rt.cluster.volume_usage, namespace)).items()}
             usage_note = None
         except Exception as exc:  # usage is a nicety: claims without it are still claims
             usage, usage_note = {}, f"volume usage unavailable: {str(exc)[:200]}"
-        mounts: dict[str, list[str]] = {}
+        mounts: dict[tuple[Any, str], list[str]] = {}
         for p in pods:
             for v in (p.get("spec") or {}).get("volumes") or []:
                 claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
                 if claim:
-                    mounts.setdefault(claim, []).append(_name(p))
-        rows = [kube.pvc_row(c, usage.get(_name(c)), sorted(mounts.get(_name(c), []))) for c in claims]
-        rows.sort(key=lambda r: (r["healthy"], -(r["used_pct"] or 0), r["name"]))
-        out = {"namespace": namespace, "volumes": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])}
+                    mounts.setdefault(((p.get("metadata") or {}).get("namespace"), claim), []).append(_name(p))
+        rows = [kube.pvc_row(c, usage.get(_key(c)), sorted(mounts.get(_key(c), []))) for c in claims]
+        rows.sort(key=lambda r: (r["healthy"], -(r["used_pct"] or 0), r["name"], r["namespace"] or ""))
+        out = self._scope({"namespace": namespace}, namespace, namespaces, rows)
+        out.update({"volumes": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])})
         if usage_note:
             out["note"] = usage_note
         return out
@@ -200,15 +243,18 @@ class ClusterObjectTools:
         return view
 
     @tool("List HPAs")
-    async def list_hpas(self, namespace: Namespace) -> dict[str, Any]:
+    async def list_hpas(self, namespace: AnyNamespace) -> dict[str, Any]:
         """HorizontalPodAutoscalers of a namespace: target workload, current/desired/min/max replicas, each
         metric's current value against its target (e.g. cpu 95% / 70%), and problems: pinned at maxReplicas
         (it cannot add capacity), scaling inactive (metrics unavailable). Use it when latency rises with
-        load or replicas do not grow."""
-        self.rt.check_namespace(namespace)
-        rows = [kube.hpa_row(h) for h in await self._list("HorizontalPodAutoscaler", namespace)]
-        rows.sort(key=lambda r: (r["healthy"], r["name"]))
-        return {"namespace": namespace, "hpas": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])}
+        load or replicas do not grow. namespace="*" covers every namespace this server may read, problems
+        first."""
+        namespaces = self.rt.readable_namespaces(namespace)
+        rows = [kube.hpa_row(h) for h in await self._list_in("HorizontalPodAutoscaler", namespace, namespaces)]
+        rows.sort(key=lambda r: (r["healthy"], r["name"], r["namespace"] or ""))
+        out = self._scope({"namespace": namespace}, namespace, namespaces, rows)
+        out.update({"hpas": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])})
+        return out
 
     @tool("Get object YAML")
     async def get_object(

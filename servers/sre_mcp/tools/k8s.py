@@ -10,12 +10,15 @@ from pydantic import Field
 
 from sre_mcp.backends import kube
 from sre_mcp.errors import ToolFailure
-from sre_mcp.runtime import Runtime
+from sre_mcp.runtime import ALL_NAMESPACES, Runtime
 from sre_mcp.tools import tool
 
 _POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Namespace = Annotated[str, Field(description="Kubernetes namespace, e.g. 'payments'", min_length=1, max_length=63)]
+AnyNamespace = Annotated[str, Field(
+    description="Kubernetes namespace, e.g. 'payments'; or '*' for every namespace this server may read (each row then "
+                "names its namespace, counts cover them all)", min_length=1, max_length=63)]
 PodName = Annotated[str, Field(description="Pod name exactly as list_pods returns it", min_length=1, max_length=253)]
 ROW_MEMO_SECONDS = 10.0
 PAGE = 200  # pods per page by default: every unhealthy pod of most namespaces fits in the first
@@ -42,7 +45,7 @@ class ClusterTools:
         self._row_memo: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._row_memo_at = 0.0
 
-    def _rows(self, namespace: str, pods: list[dict[str, Any]], usage: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    def _rows(self, namespace: str, pods: list[dict[str, Any]], usage: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, Any]]:
         now = time.monotonic()
         if now - self._row_memo_at > ROW_MEMO_SECONDS:
             self._row_memo, self._row_memo_at = {}, now
@@ -51,7 +54,7 @@ class ClusterTools:
         rows = []
         for p in pods:
             meta = p.get("metadata") or {}
-            u = usage.get(meta.get("name"))
+            u = usage.get((meta.get("namespace"), meta.get("name")))
             key = (meta.get("uid"), meta.get("resourceVersion"), meta.get("name"), tuple(sorted(u.items())) if u else None)
             row = old.get(key) if meta.get("resourceVersion") else None
             if row is None:
@@ -73,10 +76,26 @@ class ClusterTools:
             )
         return pod
 
+    async def _pods(self, namespaces: list[str], every: bool) -> list[dict[str, Any]]:
+        if every:
+            return await self.rt.run(self.rt.cluster.list_many, "Pod", namespaces)
+        return await self.rt.run(self.rt.cluster.list_pods, namespaces[0])
+
+    async def _usage(self, namespaces: list[str], every: bool) -> dict[tuple[str, str], dict[str, str]]:
+        """cpu/memory by (namespace, pod); empty when metrics are unavailable (a nicety: pods
+        without them are still pods)."""
+        try:
+            if every:
+                return await self.rt.run(self.rt.cluster.pod_usage_many, namespaces)
+            ns = namespaces[0]
+            return {(ns, name): u for name, u in (await self.rt.run(self.rt.cluster.pod_usage, ns)).items()}
+        except Exception:
+            return {}
+
     @tool("List pods")
     async def list_pods(
         self,
-        namespace: Namespace,
+        namespace: AnyNamespace,
         status_filter: Annotated[
             StatusFilter | None,
             Field(description="Only pods with this status; 'unhealthy' = anything not Running and fully ready"),
@@ -99,29 +118,35 @@ class ClusterTools:
         first. The result leads with counts for the whole namespace (`by_status`, `unhealthy`) and, when
         more pods match than one page holds, `healthy_summary` counts the healthy ones by app and node and
         `page.next_offset` says how to fetch the rest. Use it to find which pods of a service are failing;
-        then describe_pod and get_pod_logs on the worst one."""
-        self.rt.check_namespace(namespace)
+        then describe_pod and get_pod_logs on the worst one.
+        namespace="*" lists every namespace this server may read as one list (same shape: counts over all,
+        unhealthy pods of every namespace first, `unhealthy_by_namespace`, paged the same way): use it
+        when you do not know where the trouble is, or to see whether a failure spans namespaces; then
+        call again with the one namespace that matters."""
+        namespaces = self.rt.readable_namespaces(namespace)
+        every = namespace == ALL_NAMESPACES
         try:
             reqs = kube.parse_selector(label_selector) if label_selector else None
         except kube.SelectorError as exc:
             raise ToolFailure(str(exc), hint="e.g. app=checkout, app in (cart,checkout), tier!=db, !canary") from None
-        generation = getattr(self.rt.cluster, "generation", None)
         if changed_since is not None:
-            delta = await self._pod_changes(namespace, changed_since)
+            delta = await self._pod_changes(namespace, namespaces, changed_since)
             if delta is not None:
                 return delta
-        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
+        # The version is read before the objects, so a change racing this call comes again later
+        # rather than never (on a first call the cache is made by the list, so after it).
+        gen = self._generation(namespace, namespaces)
+        pods = await self._pods(namespaces, every)
+        if gen is None:
+            gen = self._generation(namespace, namespaces)
         if reqs is not None:
             pods = [p for p in pods if kube.labels_match((p.get("metadata") or {}).get("labels"), reqs)]
         if node is not None:
             pods = [p for p in pods if (p.get("spec") or {}).get("nodeName") == node]
-        try:
-            usage = await self.rt.run(self.rt.cluster.pod_usage, namespace)
-        except Exception:  # metrics are a nicety; pods without them are still pods
-            usage = {}
+        usage = await self._usage(namespaces, every)
         rows = self._rows(namespace, pods, usage) if reqs is None and node is None else [
-            kube.pod_row(p, usage.get(p["metadata"]["name"])) for p in pods]
-        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"]))
+            kube.pod_row(p, usage.get((p["metadata"].get("namespace"), p["metadata"]["name"]))) for p in pods]
+        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"], r["namespace"] or ""))
         summary: dict[str, int] = {}
         for r in rows:
             summary[r["status"]] = summary.get(r["status"], 0) + 1
@@ -144,12 +169,14 @@ class ClusterTools:
             "unhealthy": sum(1 for r in rows if not r["healthy"]),
             "by_status": summary,
         }
+        if every:
+            out["namespaces"] = len(namespaces)
+            out["unhealthy_by_namespace"] = _count(r["namespace"] for r in rows if not r["healthy"])
         if label_selector is not None:
             out["label_selector"] = label_selector
         if node is not None:
             out["node"] = node
         out["matched"] = len(matched)
-        gen = generation("Pod", namespace) if generation else None
         if gen is not None:
             out["generation"] = gen  # the watch cache's version of this list: pass as changed_since later
         out["pods"] = shown
@@ -163,37 +190,41 @@ class ClusterTools:
             out["page"] = page
             left_out = [r for r in matched[:offset] + matched[offset + limit:] if r["healthy"]]
             if left_out:
-                by_app: dict[str, int] = {}
-                by_node: dict[str, int] = {}
-                for r in left_out:
-                    by_app[str(r.get("app"))] = by_app.get(str(r.get("app")), 0) + 1
-                    by_node[str(r.get("node"))] = by_node.get(str(r.get("node")), 0) + 1
-                out["healthy_summary"] = {"healthy_not_in_this_page": len(left_out), "by_app": by_app, "by_node": by_node}
+                out["healthy_summary"] = {"healthy_not_in_this_page": len(left_out),
+                                          "by_app": _count(str(r.get("app")) for r in left_out),
+                                          "by_node": _count(str(r.get("node")) for r in left_out)}
+                if every:
+                    out["healthy_summary"]["by_namespace"] = _count(r["namespace"] for r in left_out)
         return out
 
-    async def _pod_changes(self, namespace: str, since: int) -> dict[str, Any] | None:
+    def _generation(self, namespace: str, namespaces: list[str]) -> int | None:
+        """The watch cache's version of this list (None: not watched, e.g. the fixture cluster)."""
+        if namespace == ALL_NAMESPACES:
+            fn = getattr(self.rt.cluster, "generation_many", None)
+            return fn("Pod", namespaces) if fn else None
+        fn = getattr(self.rt.cluster, "generation", None)
+        return fn("Pod", namespace) if fn else None
+
+    async def _pod_changes(self, namespace: str, namespaces: list[str], since: int) -> dict[str, Any] | None:
         """Pods changed since a generation, from the server's watch cache: what a refresh costs
-        when it costs what changed. None when the cache cannot say (then the whole list)."""
-        changes = getattr(self.rt.cluster, "changes_since", None)
-        got = await self.rt.run(changes, "Pod", namespace, since) if changes else None
+        when it costs what changed. None when the cache cannot say (then the whole list).
+        For "*", `deleted` holds `namespace/name`s (a name alone is the namespace's)."""
+        every = namespace == ALL_NAMESPACES
+        changes = getattr(self.rt.cluster, "changes_since_many" if every else "changes_since", None)
+        got = await self.rt.run(changes, "Pod", namespaces if every else namespace, since) if changes else None
         if got is None:
             return None
         gen, changed, deleted = got
-        pods = await self.rt.run(self.rt.cluster.list_pods, namespace)
-        try:
-            usage = await self.rt.run(self.rt.cluster.pod_usage, namespace)
-        except Exception:  # metrics are a nicety
-            usage = {}
-        rows = self._rows(namespace, pods, usage)
-        by_status: dict[str, int] = {}
-        for r in rows:
-            by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-        names = {(p.get("metadata") or {}).get("name") for p in changed}
-        return {
-            "namespace": namespace, "changes_since": since, "generation": gen,
-            "total": len(rows), "unhealthy": sum(1 for r in rows if not r["healthy"]), "by_status": by_status,
-            "changed": [r for r in rows if r["name"] in names], "deleted": deleted,
-        }
+        rows = self._rows(namespace, await self._pods(namespaces, every), await self._usage(namespaces, every))
+        keys = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) for p in changed}
+        out: dict[str, Any] = {"namespace": namespace, "changes_since": since, "generation": gen}
+        if every:
+            out["namespaces"] = len(namespaces)
+        out.update({
+            "total": len(rows), "unhealthy": sum(1 for r in rows if not r["healthy"]), "by_status": _count(r["status"] for r in rows),
+            "changed": [r for r in rows if (r["namespace"], r["name"]) in keys], "deleted": deleted,
+        })
+        return out
 
     @tool("Get pod logs")
     async def get_pod_logs(
@@ -248,22 +279,38 @@ class ClusterTools:
     @tool("Get events")
     async def get_events(
         self,
-        namespace: Namespace,
+        namespace: AnyNamespace,
         event_type: Annotated[Literal["Warning", "Normal"] | None, Field(description="Only Warning or only Normal events")] = None,
         limit: Annotated[int, Field(description="Most recent events to return (1-200)", ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
         """Kubernetes events of a namespace, newest first: OOMKilled, BackOff, FailedScheduling,
         Evicted, Unhealthy (probe failures), FailedMount, pulls and scaling. Use event_type='Warning'
-        to see only trouble."""
-        self.rt.check_namespace(namespace)
-        events = [kube.event_row(e) for e in await self.rt.run(self.rt.cluster.list_events, namespace)]
+        to see only trouble. namespace="*" merges every namespace this server may read, newest first
+        (each event names its namespace; `warnings_by_namespace` counts them): use it to find where
+        trouble is happening when no namespace is known yet."""
+        namespaces = self.rt.readable_namespaces(namespace)
+        if namespace == ALL_NAMESPACES:
+            raw = await self.rt.run(self.rt.cluster.list_many, "Event", namespaces)
+        else:
+            raw = await self.rt.run(self.rt.cluster.list_events, namespace)
+        events = [kube.event_row(e) for e in raw]
         if event_type:
             events = [e for e in events if e["type"] == event_type]
         events.sort(key=lambda e: e.get("timestamp") or "", reverse=True)
-        return {
-            "namespace": namespace,
-            "event_type": event_type,
+        out: dict[str, Any] = {"namespace": namespace, "event_type": event_type}
+        if namespace == ALL_NAMESPACES:
+            out["namespaces"] = len(namespaces)
+            out["warnings_by_namespace"] = _count(e["namespace"] for e in events if e["type"] == "Warning")
+        out.update({
             "events": events[:limit],
             "total": len(events),
             "warnings": sum(1 for e in events if e["type"] == "Warning"),
-        }
+        })
+        return out
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out

@@ -1,0 +1,318 @@
+"""namespace="*" on the list tools: every namespace of the allow-list (and of the caller's
+role), never one outside it; the same answers through the fixture cluster and through the
+official `kubernetes` client against the API stand-in, both when the real backend reads
+namespace by namespace and when it reads through one cluster-wide list + watch; list_pods
+pages across namespaces and answers changed_since; the change feed announces `k8s://pods/*`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import anyio
+import pytest
+import yaml
+from mcp import Client
+
+from sre_mcp.config import ServerConfig
+from sre_mcp.security.roles import Role
+from sre_mcp.server import build_server
+from tests.fake_k8s import ClusterData, FakeKubeAPI, bulk_pods, write_kubeconfig
+
+ALLOWED = ["shop", "web", "batch"]
+HIDDEN = "vault"  # in the cluster, not in the allow-list: never in an answer
+
+
+def _pod(name: str, ns: str, app: str, ready: bool = True, restarts: int = 0, **kw) -> dict:
+    c = {"name": app, "image": f"acme/{app}:v1", "ready": ready, "restarts": restarts}
+    if not ready:
+        c["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
+    return {"name": name, "namespace": ns, "service": app, "node": kw.pop("node", "w1"), "created": "-2d", "containers": [c], **kw}
+
+
+PODS = [
+    _pod("cart-aaaaa", "shop", "cart", usage={"cpu": "120m", "memory": "256Mi"}),
+    _pod("cart-bbbbb", "shop", "cart", ready=False, restarts=9),
+    _pod("orders-ccccc", "shop", "orders"),
+    _pod("front-ddddd", "web", "front", node="w2"),
+    _pod("front-eeeee", "web", "front", ready=False, restarts=30, node="w2"),
+    _pod("etl-fffff", "batch", "etl"),
+    _pod("keeper-00000", HIDDEN, "keeper", ready=False, restarts=99),  # would sort first if it leaked
+    _pod("keeper-11111", HIDDEN, "keeper"),
+]
+DEPLOYMENTS = [
+    {"name": "cart", "namespace": "shop", "replicas": 2, "ready": 1, "image": "acme/cart:v1"},
+    {"name": "orders", "namespace": "shop", "replicas": 1, "image": "acme/orders:v1"},
+    {"name": "front", "namespace": "web", "replicas": 2, "ready": 1, "image": "acme/front:v1",
+     "stalled": 'ReplicaSet "front-7f9" has timed out progressing.'},
+    {"name": "keeper", "namespace": HIDDEN, "replicas": 2, "ready": 0, "image": "acme/keeper:v1"},
+]
+WORKLOADS = [
+    {"kind": "Job", "name": "etl-7", "namespace": "batch", "failed": 7, "backoff_limit": 6, "started": "-1h",
+     "failed_reason": "BackoffLimitExceeded"},
+    {"kind": "CronJob", "name": "nightly", "namespace": "batch", "schedule": "0 2 * * *", "last_schedule": "-5h"},
+    {"kind": "Job", "name": "nightly-2901", "namespace": "batch", "cronjob": "nightly", "failed": 3, "backoff_limit": 2,
+     "started": "-5h", "failed_reason": "BackoffLimitExceeded"},
+    {"kind": "CronJob", "name": "nightly", "namespace": "web", "schedule": "0 3 * * *", "last_schedule": "-4h",
+     "last_successful": "-4h"},
+    {"kind": "StatefulSet", "name": "vault-db", "namespace": HIDDEN, "replicas": 1, "ready": 0, "image": "postgres:15"},
+]
+SERVICES = [
+    {"name": "cart", "namespace": "shop", "ports": [80], "selector": {"app": "cart"}},
+    {"name": "front", "namespace": "web", "ports": [80], "selector": {"app": "frontend"}},  # matches no pod
+    {"name": "keeper", "namespace": HIDDEN, "ports": [80], "selector": {"app": "keeper"}},
+]
+PVCS = [
+    {"name": "data", "namespace": "shop", "capacity": "10Gi", "used": "9.5Gi", "mounted_by": ["orders-ccccc"]},
+    {"name": "data", "namespace": "batch", "capacity": "10Gi", "phase": "Pending"},
+    {"name": "data", "namespace": HIDDEN, "capacity": "10Gi", "phase": "Lost"},
+]
+HPAS = [
+    {"name": "front", "namespace": "web", "target": "Deployment/front", "min": 2, "max": 2, "current": 2,
+     "metrics": [{"resource": "cpu", "target": 70, "current": 180}]},
+    {"name": "keeper", "namespace": HIDDEN, "target": "Deployment/keeper", "min": 1, "max": 1, "current": 1},
+]
+EVENTS = [
+    {"namespace": "shop", "type": "Warning", "reason": "BackOff", "object": "pod/cart-bbbbb", "message": "back-off", "at": "-2m"},
+    {"namespace": "web", "type": "Warning", "reason": "Unhealthy", "object": "pod/front-eeeee", "message": "probe failed", "at": "-1m"},
+    {"namespace": "batch", "type": "Normal", "reason": "Completed", "object": "job/etl-7", "message": "done", "at": "-9m"},
+    {"namespace": HIDDEN, "type": "Warning", "reason": "BackOff", "object": "pod/keeper-00000", "message": "back-off", "at": "-30s"},
+]
+
+STAR_CALLS = [
+    ("list_pods", {"namespace": "*"}),
+    ("list_pods", {"namespace": "*", "limit": 2}),
+    ("list_pods", {"namespace": "*", "status_filter": "unhealthy"}),
+    ("list_workloads", {"namespace": "*"}),
+    ("list_volumes", {"namespace": "*"}),
+    ("list_hpas", {"namespace": "*"}),
+    ("get_service_endpoints", {"namespace": "*"}),
+    ("get_events", {"namespace": "*"}),
+    ("list_nodes", {}),
+]
+
+
+@pytest.fixture(scope="module")
+def scenario_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("all-namespaces")
+    (d / "scenario.yaml").write_text(yaml.safe_dump({"title": "three namespaces", "namespaces": ALLOWED,
+                                                     "services": [{"name": "cart", "namespace": "shop"}]}))
+    for name, data in {"pods.yaml": PODS, "deployments.yaml": DEPLOYMENTS, "workloads.yaml": WORKLOADS, "services.yaml": SERVICES,
+                       "pvcs.yaml": PVCS, "hpas.yaml": HPAS, "events.yaml": EVENTS}.items():
+        (d / name).write_text(yaml.safe_dump(data))
+    return d
+
+
+async def _call(c: Client, name: str, args: dict):
+    r = await c.call_tool(name, args)
+    structured = dict(r.structured_content or {})
+    structured.pop("generation", None)  # only a watched cluster versions its lists
+    return r.is_error, structured, (r.content[0].text if r.content else "")
+
+
+def _real(tmp: Path, api: FakeKubeAPI, wide_at: int | None = None, **cfg):
+    kc = write_kubeconfig(tmp / "kubeconfig", api.url, namespace="shop")
+    server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=["web", "batch"], audit_log=tmp / f"audit-{wide_at}.jsonl",
+                                           rag=False, **cfg))
+    if wide_at is not None:
+        rt.cluster.cluster_wide_at = wide_at
+    return server, rt
+
+
+@pytest.fixture(scope="module")
+def answers(scenario_dir, tmp_path_factory):
+    return asyncio.run(_answers(scenario_dir, tmp_path_factory.mktemp("all-ns-run")))
+
+
+async def _answers(scenario_dir: Path, tmp: Path):
+    fixture_server, frt = build_server(ServerConfig(scenario=str(scenario_dir), audit_log=tmp / "a1.jsonl", rag=False))
+    out: dict = {}
+    requests: dict = {}
+    for mode, wide_at in (("per-namespace", 10), ("cluster-wide", 2)):
+        with FakeKubeAPI(ClusterData.from_scenario(frt.scenario)) as api:
+            real_server, rrt = _real(tmp, api, wide_at)
+            try:
+                async with Client(fixture_server) as fc, Client(real_server) as rc:
+                    for name, args in STAR_CALLS:
+                        out[(mode, name, repr(args))] = (await _call(fc, name, args), await _call(rc, name, args))
+            finally:
+                rrt.cluster.close()
+            requests[mode] = [unquote(r.split("?")[0]) for r in api.requests if "watch=" not in r]
+    return out, requests
+
+
+def test_fixture_and_both_real_modes_agree(answers):
+    out, _ = answers
+    for (mode, name, args), (fixture, real) in out.items():
+        assert not fixture[0], (name, args, fixture[2][:300])
+        assert not real[0], (mode, name, args, real[2][:300])
+        assert real[1] == fixture[1], (mode, name, args)
+
+
+def test_a_namespace_outside_the_allow_list_never_appears(answers):
+    out, _ = answers
+    for key, (fixture, real) in out.items():
+        for _, structured, text in (fixture, real):
+            assert HIDDEN not in text and "keeper" not in text, key
+            assert HIDDEN not in json.dumps(structured), key
+
+
+def test_how_each_mode_reads_the_cluster(answers):
+    _, requests = answers
+    # Namespace by namespace: no cluster-wide list; cluster-wide: one list per kind, no per-namespace pod list.
+    assert "/api/v1/pods" not in requests["per-namespace"]
+    assert {"/api/v1/namespaces/shop/pods", "/api/v1/namespaces/web/pods", "/api/v1/namespaces/batch/pods"} <= set(requests["per-namespace"])
+    wide = requests["cluster-wide"]
+    assert wide.count("/api/v1/pods") == 1 and wide.count("/apis/apps/v1/statefulsets") == 1
+    assert not any(r.startswith("/api/v1/namespaces/") and r.endswith("/pods") for r in wide)
+
+
+def _get(answers, tool, **args):
+    return answers[0][("cluster-wide", tool, repr(args))][1][1]
+
+
+def test_list_pods_over_all_namespaces(answers):
+    res = _get(answers, "list_pods", namespace="*")
+    assert res["namespace"] == "*" and res["namespaces"] == 3
+    assert res["total"] == 6 and res["unhealthy"] == 2 and res["by_status"] == {"CrashLoopBackOff": 2, "Running": 4}
+    assert res["unhealthy_by_namespace"] == {"web": 1, "shop": 1}
+    # Unhealthy first over all namespaces (most restarts first), every row naming its namespace.
+    assert [(p["namespace"], p["name"]) for p in res["pods"][:2]] == [("web", "front-eeeee"), ("shop", "cart-bbbbb")]
+    assert {p["namespace"] for p in res["pods"]} == set(ALLOWED)
+    assert next(p for p in res["pods"] if p["name"] == "cart-aaaaa")["cpu"] == "120m"  # usage by (namespace, pod)
+    page = _get(answers, "list_pods", namespace="*", limit=2)
+    assert [p["name"] for p in page["pods"]] == ["front-eeeee", "cart-bbbbb"]
+    assert page["page"]["next_offset"] == 2 and page["healthy_summary"]["by_namespace"] == {"shop": 2, "web": 1, "batch": 1}
+    only = _get(answers, "list_pods", namespace="*", status_filter="unhealthy")
+    assert only["matched"] == 2 and only["total"] == 6
+
+
+def test_other_tools_over_all_namespaces(answers):
+    wl = _get(answers, "list_workloads", namespace="*")
+    rows = {(r["namespace"], r["kind"], r["name"]): r for r in wl["workloads"]}
+    assert wl["namespaces"] == 3 and wl["total"] == len(rows) == 7
+    assert rows[("web", "Deployment", "front")]["state"] == "stalled"
+    # Two CronJobs named alike in two namespaces: each judged by the Jobs of its own namespace.
+    assert rows[("batch", "CronJob", "nightly")]["problems"] == ["last run nightly-2901 failed"]
+    assert rows[("web", "CronJob", "nightly")]["healthy"]
+    assert all(not r["healthy"] for r in wl["workloads"][:wl["unhealthy"]])
+    vols = _get(answers, "list_volumes", namespace="*")
+    problems = {(v["namespace"], v["name"]): v["problems"] for v in vols["volumes"]}
+    assert set(problems) == {("shop", "data"), ("batch", "data")} and problems[("batch", "data")] == ["claim Pending"]
+    assert "95.0% full" in problems[("shop", "data")][0]
+    assert vols["unhealthy_by_namespace"] == {"shop": 1, "batch": 1}
+    svc = _get(answers, "get_service_endpoints", namespace="*")
+    found = {(s["namespace"], s["name"]): s for s in svc["services"]}
+    assert set(found) == {("shop", "cart"), ("web", "front")}
+    assert "no pod matches the selector app=frontend" in found[("web", "front")]["findings"][0]
+    assert {e["pod"] for e in found[("shop", "cart")]["ready_endpoints"]} == {"cart-aaaaa"}
+    hpas = _get(answers, "list_hpas", namespace="*")
+    assert [(h["namespace"], h["name"]) for h in hpas["hpas"]] == [("web", "front")] and hpas["with_problems"] == 1
+    ev = _get(answers, "get_events", namespace="*")
+    assert [(e["namespace"], e["reason"]) for e in ev["events"]] == [("web", "Unhealthy"), ("shop", "BackOff"), ("batch", "Completed")]
+    assert ev["warnings_by_namespace"] == {"web": 1, "shop": 1} and ev["namespaces"] == 3
+
+
+async def test_refusals_and_the_role(scenario_dir, tmp_path):
+    server, rt = build_server(ServerConfig(scenario=str(scenario_dir), audit_log=tmp_path / "a.jsonl", rag=False))
+    async with Client(server) as c:
+        r = await c.call_tool("list_pods", {"namespace": HIDDEN})
+        assert r.is_error and "is not allowed" in r.content[0].text
+        # Tools that read one object or one namespace's logs do not take "*".
+        for name, args in (("get_pod_logs", {"pod_name": "cart-aaaaa"}), ("describe_pod", {"pod_name": "cart-aaaaa"}),
+                           ("list_deployments", {}), ("get_configmap", {"name": "x"}), ("get_rollout_history", {"name": "cart"})):
+            r = await c.call_tool(name, {"namespace": "*", **args})
+            assert r.is_error and "'*'" in r.content[0].text, (name, r.content[0].text)
+        r = await c.call_tool("get_service_endpoints", {"namespace": "*", "service": "cart"})
+        assert r.is_error and "needs its namespace" in r.content[0].text
+        # A role narrows "*" to its own namespaces.
+        rt.role = Role(name="shop-oncall", tools=["@read"], namespaces=["shop", "vault"])
+        r = await c.call_tool("list_pods", {"namespace": "*"})
+        assert not r.is_error and r.structured_content["namespaces"] == 1
+        assert {p["namespace"] for p in r.structured_content["pods"]} == {"shop"}
+        rt.role = Role(name="nobody", tools=["@read"], namespaces=["elsewhere"])
+        r = await c.call_tool("list_pods", {"namespace": "*"})
+        assert r.is_error and "allows none" in r.content[0].text
+
+
+async def test_a_size_capped_all_namespaces_page_is_marked(tmp_path):
+    pods = [p for n in range(4) for p in bulk_pods(f"ns-{n}", 50, start=n * 50)]
+    with FakeKubeAPI(ClusterData(pods=pods)) as api:
+        kc = write_kubeconfig(tmp_path / "kc", api.url, namespace="ns-0")
+        server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=["ns-1", "ns-2", "ns-3"], audit_log=tmp_path / "a.jsonl",
+                                               rag=False, max_result_bytes=20_000))
+        try:
+            async with Client(server) as c:
+                r = await c.call_tool("list_pods", {"namespace": "*", "limit": 1000})
+                res = r.structured_content
+                assert not r.is_error and res["total"] == 200 and res["namespaces"] == 4
+                cut = res["truncated"]
+                assert cut["items_left_out"]["pods"] == 200 - len(res["pods"]) > 0
+                assert "one namespace instead of '*'" in cut["how_to_get_more"]
+                # The summary before the rows survives the cut: counts of every namespace.
+                assert res["unhealthy"] == 4 and sum(res["unhealthy_by_namespace"].values()) == 4
+        finally:
+            rt.cluster.close()
+
+
+def _crash(pod: dict) -> dict:
+    pod = copy.deepcopy(pod)
+    cs = pod["status"]["containerStatuses"][0]
+    cs.update(ready=False, restartCount=3, state={"waiting": {"reason": "CrashLoopBackOff"}})
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    return pod
+
+
+async def _next_event(sub, want: str) -> list[str]:
+    seen = []
+    with anyio.fail_after(5):
+        async for event in sub:
+            seen.append(event.uri)
+            if event.uri == want:
+                return seen
+    return seen
+
+
+@pytest.mark.parametrize("wide_at", [10, 2], ids=["per-namespace", "cluster-wide"])
+async def test_changed_since_and_the_feed_on_all_namespaces(tmp_path, wide_at):
+    pods = {ns: bulk_pods(ns, 10, unhealthy_every=0, start=i * 10) for i, ns in enumerate(ALLOWED + [HIDDEN])}
+    with FakeKubeAPI(ClusterData(pods=[p for v in pods.values() for p in v])) as api:
+        server, rt = _real(tmp_path, api, wide_at)
+        try:
+            async with Client(server) as c:
+                first = (await c.call_tool("list_pods", {"namespace": "*", "limit": 1000})).structured_content
+                assert first["total"] == 30 and first["unhealthy"] == 0 and "generation" in first
+                gen = first["generation"]
+                version = json.loads((await c.read_resource("k8s://pods/*")).contents[0].text)
+                assert version["live"] and version["generation"] >= gen
+                async with c.listen(resource_subscriptions=["k8s://pods/*", f"k8s://pods/{HIDDEN}"]) as sub:
+                    if wide_at == 2:  # the cluster-wide watch sees the hidden namespace: it must stay unannounced
+                        api.put("Pod", _crash(pods[HIDDEN][0]))
+                    api.put("Pod", _crash(pods["web"][3]))
+                    seen = await _next_event(sub, "k8s://pods/*")
+                assert f"k8s://pods/{HIDDEN}" not in seen
+                delta = (await c.call_tool("list_pods", {"namespace": "*", "changed_since": gen})).structured_content
+                assert [(p["namespace"], p["name"]) for p in delta["changed"]] == [("web", pods["web"][3]["metadata"]["name"])]
+                assert delta["changed"][0]["status"] == "CrashLoopBackOff" and delta["deleted"] == []
+                assert delta["total"] == 30 and delta["unhealthy"] == 1 and delta["namespaces"] == 3
+                gen2 = delta["generation"]
+                assert gen2 > gen
+
+                # A deletion in another namespace: named with its namespace; the per-namespace URI fires too.
+                async with c.listen(resource_subscriptions=["k8s://pods/*", "k8s://pods/batch"]) as sub:
+                    api.delete("Pod", "batch", pods["batch"][0]["metadata"]["name"])
+                    seen = await _next_event(sub, "k8s://pods/*")
+                    if "k8s://pods/batch" not in seen:
+                        seen += await _next_event(sub, "k8s://pods/batch")
+                delta2 = (await c.call_tool("list_pods", {"namespace": "*", "changed_since": gen2})).structured_content
+                assert delta2["changed"] == [] and delta2["deleted"] == [f"batch/{pods['batch'][0]['metadata']['name']}"]
+                assert delta2["total"] == 29
+                # A namespace's own changed_since still names pods alone.
+                one = (await c.call_tool("list_pods", {"namespace": "web", "changed_since": gen})).structured_content
+                assert [p["name"] for p in one["changed"]] == [pods["web"][3]["metadata"]["name"]]
+        finally:
+            rt.cluster.close()
