@@ -46,7 +46,7 @@ NODES = [
 DEPLOYMENTS = [
     {"name": "web", "namespace": NS, "replicas": 2, "image": "acme/web:v1", "revision": 3, "created": "-40d"},
     {"name": "api", "namespace": NS, "replicas": 2, "ready": 0, "updated": 1, "image": "acme/api:v2", "revision": 5,
-     "stalled": 'ReplicaSet "api-7f9" has timed out progressing.'},
+     "stalled": 'ReplicaSet "api-7f9" has timed out progressing.', "configmaps": ["api-flags"]},  # api-flags does not exist
     {"name": "payments", "namespace": NS, "replicas": 1, "image": "acme/payments:v4", "revision": 1},
 ]
 DEPLOYS = [
@@ -116,6 +116,7 @@ CALLS = [
     ("get_configmap", {"namespace": NS, "name": "web-config"}),
     ("get_configmap", {"namespace": NS, "name": "web-db"}),
     ("list_hpas", {"namespace": NS}),
+    ("list_configmaps", {"namespace": NS}),
     ("get_object", {"kind": "sts", "namespace": NS, "name": "orders-db"}),
     ("get_object", {"kind": "node", "name": "w3"}),
     ("get_object", {"kind": "secret", "namespace": NS, "name": "web-db"}),
@@ -241,6 +242,20 @@ async def test_volumes_config_and_hpas(answers):
     assert hpas["web"]["metrics"] == [{"metric": "cpu", "type": "Resource", "current": "180%", "target": "70%"}]
     assert hpas["web"]["problems"][0].startswith("at maxReplicas (2)")
     assert any("scaling inactive" in p for p in hpas["api"]["problems"])
+
+
+async def test_configmap_list_names_keys_sizes_users_and_missing_ones(answers):
+    res = _get(answers, "list_configmaps", namespace=NS)[1]
+    rows = {r["name"]: r for r in res["configmaps"]}
+    assert set(rows) == {"web-config", "api-flags"}, "Secrets are not listed"
+    web = rows["web-config"]
+    assert web["keys"] == [{"key": "big", "bytes": 5000}, {"key": "pool.max", "bytes": 1}] and web["bytes"] == 5001
+    assert web["used_by"] == ["Deployment/web"] and web["healthy"] and not web["missing"]
+    assert web["data"] == 2 and "hunter2" not in repr(res)  # a count of keys, never the values
+    missing = rows["api-flags"]
+    assert missing["missing"] and not missing["healthy"] and "Deployment/api" in missing["problems"][0]
+    assert res["configmaps"][0]["name"] == "api-flags", "problems first"
+    assert res["total"] == 2 and res["missing"] == 1
 
 
 async def test_secret_values_never_leave(answers):

@@ -415,6 +415,7 @@ def workload_row(obj: dict[str, Any], now: datetime | None = None, jobs: list[di
         if kind == "Deployment":
             row["revision"] = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision")
             row["progressing"] = {k: progressing.get(k) for k in ("status", "reason", "message") if progressing.get(k)} or None
+        row["selector"] = selector_text(spec.get("selector")) or None  # its pods: list_pods(label_selector=...)
         if kind == "StatefulSet":
             row["current_revision"], row["update_revision"] = status.get("currentRevision"), status.get("updateRevision")
             row["volume_claims"] = [_meta(t).get("name") for t in spec.get("volumeClaimTemplates") or []]
@@ -435,6 +436,7 @@ def workload_row(obj: dict[str, Any], now: datetime | None = None, jobs: list[di
             state = "running"
             if failed:
                 problems.append(f"{failed} failed pod(s) so far (backoffLimit {row['backoff_limit']})")
+        row["selector"] = selector_text(spec.get("selector")) or None
         owners = meta.get("ownerReferences") or []
         row["cronjob"] = next((o.get("name") for o in owners if o.get("kind") == "CronJob"), None)
         healthy = state != "failed" and not failed
@@ -768,6 +770,34 @@ def configmap_view(cm: dict[str, Any]) -> dict[str, Any]:
     if cut:
         view["values_cut"] = {k: f"{n} characters, first {VALUE_CAP} shown" for k, n in cut.items()}
     return view
+
+
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server refuses a larger ConfigMap
+
+
+def configmap_row(cm: dict[str, Any], used_by: list[str], now: datetime | None = None) -> dict[str, Any]:
+    """A ConfigMap in a list: its keys with their sizes (never the values), who references it."""
+    sizes = {k: len(str(v).encode()) for k, v in (cm.get("data") or {}).items()}
+    sizes.update({k: _b64_size(v) for k, v in (cm.get("binaryData") or {}).items()})
+    total = sum(sizes.values())
+    problems = [f"{total} bytes: near the {CONFIGMAP_LIMIT} byte ConfigMap limit"] if total > CONFIGMAP_LIMIT * 0.9 else []
+    return {"name": _meta(cm).get("name"), "namespace": _meta(cm).get("namespace"), "data": len(sizes),
+            "keys": [{"key": k, "bytes": sizes[k]} for k in sorted(sizes)], "bytes": total, "used_by": used_by,
+            "age": age(parse_iso(_meta(cm).get("creationTimestamp")), now), "missing": False,
+            "problems": problems, "healthy": not problems}
+
+
+def missing_configmap_row(name: str, namespace: str, used_by: list[str]) -> dict[str, Any]:
+    """A ConfigMap that workloads reference and the namespace does not have."""
+    problem = (f"referenced by {', '.join(used_by)} but does not exist: their new pods fail with "
+               "CreateContainerConfigError unless the reference is optional")
+    return {"name": name, "namespace": namespace, "data": 0, "keys": [], "bytes": 0, "used_by": used_by, "age": None,
+            "missing": True, "problems": [problem], "healthy": False}
+
+
+def _b64_size(value: Any) -> int:
+    text = str(value or "")
+    return max(len(text) * 3 // 4 - text.count("=", -2), 0)
 
 
 def secret_view(secret: dict[str, Any]) -> dict[str, Any]:
