@@ -88,7 +88,12 @@ HPAS = [
 
 @pytest.fixture(scope="module")
 def scenario_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("cluster-scenario")
+    return write_scenario(tmp_path_factory.mktemp("cluster-scenario"))
+
+
+def write_scenario(d: Path) -> Path:
+    """A scenario with every kind and the findings above (also the console's cluster views' test data)."""
+    d.mkdir(parents=True, exist_ok=True)
     files = {"pods.yaml": PODS, "nodes.yaml": NODES, "deployments.yaml": DEPLOYMENTS, "deploys.yaml": DEPLOYS,
              "workloads.yaml": WORKLOADS, "services.yaml": SERVICES, "pvcs.yaml": PVCS, "configmaps.yaml": CONFIGMAPS,
              "hpas.yaml": HPAS}

@@ -48,8 +48,9 @@ def test_table_is_consistent():
     from sre_console.screens.main import MainScreen
     from sre_console.widgets.events import EventsPane
     from sre_console.widgets.pods import PodsPane
+    from sre_console.widgets.resources import ResourceView
 
-    where = {"screen": MainScreen, "pods": PodsPane, "events": EventsPane, "chat": ChatPane}
+    where = {"screen": MainScreen, "pods": PodsPane, "events": EventsPane, "chat": ChatPane, "resources": ResourceView}
     for action in A.ACTIONS:
         name = action.handler.split("(")[0]
         if name.startswith("app."):

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from sre_console.views import VIEWS
+
 
 @dataclass(frozen=True)
 class Action:
@@ -63,6 +65,16 @@ ACTIONS: list[Action] = [
            group="Namespace", palette_visible=False),
     Action("maximize", "maximize", "Maximize", "z", palette="Maximize / restore the focused pane",
            detail="one pane at a time (small terminals)", group="Console"),
+    # cluster views (k9s): one per entry of sre_console.views.VIEWS, shown where the pods are ------
+    *[Action(f"view.{v.name}", f"view('{v.name}')", v.name.capitalize(), palette=f"Cluster: {v.name}", detail=v.description,
+             verbs=v.verbs, usage="[NS|*]" if v.namespaced else "", group="Cluster") for v in VIEWS.values()],
+    Action("view.sort", "sort_next", "Sort", ">", palette="Cluster view: sort by the next column",
+           detail="cycle the sort column (the server's order first: problems on top); `:sort COLUMN` picks one",
+           verbs=("sort",), usage="[COLUMN]", scope="resources", group="Cluster"),
+    Action("view.reverse", "sort_reverse", "Reverse", "<", palette="Cluster view: reverse the sort", scope="resources",
+           group="Cluster"),
+    Action("view.faulty", "toggle_faulty", "Faulty only", "f", palette="Cluster view: toggle faulty only",
+           detail="only rows with problems", scope="resources", group="Cluster"),
     # tabs ---------------------------------------------------------------------------
     Action("logs", "logs", "Logs", "l", palette="Logs: selected pod", detail="logs of the selected pod",
            verbs=("logs", "log"), usage="[POD [NS]]", tab="logs", show=True, group="Logs"),

@@ -23,6 +23,12 @@ class Tool:
     SEARCH_LOGS = "search_logs"
     SEARCH_RUNBOOKS = "search_runbooks"
     TRACE_TRANSACTION = "trace_transaction"
+    LIST_WORKLOADS = "list_workloads"  # the cluster views (sre_console.views)
+    LIST_NODES = "list_nodes"
+    GET_SERVICE_ENDPOINTS = "get_service_endpoints"
+    LIST_VOLUMES = "list_volumes"
+    LIST_CONFIGMAPS = "list_configmaps"
+    LIST_HPAS = "list_hpas"
     SCALE_DEPLOYMENT = "scale_deployment"
     ROLLBACK_DEPLOYMENT = "rollback_deployment"
     RESTART_POD = "restart_pod"

@@ -31,6 +31,7 @@ from sre_console.widgets.logs import LogsPane
 from sre_console.widgets.metrics import MetricsPane
 from sre_console.widgets.pane import Pane
 from sre_console.widgets.pods import PodsPane
+from sre_console.widgets.resources import ResourceView
 from sre_console.widgets.runbooks import RunbooksPane
 from sre_console.widgets.statusbar import StatusBar
 
@@ -63,6 +64,10 @@ class MainScreen(Screen[None]):
         with Horizontal(id="top"):
             yield HealthPane(id="health")
             yield PodsPane(namespace=self.namespace, id="pods")
+            # A cluster view (`:deploy`, `:svc`…) takes the pods pane's place, as k9s swaps its main table.
+            view = ResourceView(namespace=self.namespace, id="resources")
+            view.display = False
+            yield view
         with TabbedContent(id="bottom", initial=TAB_ID["logs"]):
             with TabPane(self.tab_title("logs"), id=TAB_ID["logs"]):
                 yield LogsPane(id="logs")
@@ -102,6 +107,32 @@ class MainScreen(Screen[None]):
     @property
     def pods(self) -> PodsPane:
         return self.query_one("#pods", PodsPane)
+
+    @property
+    def resources(self) -> ResourceView:
+        return self.query_one("#resources", ResourceView)
+
+    @property
+    def view_shown(self) -> bool:
+        """A cluster view is where the pods pane usually is."""
+        return bool(self.resources.display)
+
+    def _show_top(self, view: bool) -> None:
+        self.pods.display = not view
+        self.resources.display = view
+        if not view:
+            self.resources.hide_view()
+
+    def top_list(self) -> PodsPane | ResourceView:
+        return self.resources if self.view_shown else self.pods
+
+    def selected_ref(self) -> tuple[str, str | None, str] | None:
+        """(Kind, namespace or None, name) of the object under the cursor of the focused list; when
+        no list has focus, of the list in the top-right place (the pods pane unless a view replaced it)."""
+        for pane in (self.resources, self.pods):
+            if pane.display and self._focus_within(pane):
+                return pane.selected_ref()
+        return self.top_list().selected_ref()
 
     @property
     def logs(self) -> LogsPane:
@@ -153,6 +184,8 @@ class MainScreen(Screen[None]):
         self.events.namespace = self.app.namespace
         self.health.load(services)
         self.pods.load()
+        if self.view_shown:
+            self.resources.load()
         self.events.load()
         if self.describe.target:
             self.describe.load()
@@ -168,6 +201,7 @@ class MainScreen(Screen[None]):
         if namespace not in app.namespaces:
             app.namespaces.append(namespace)
         self.pods.set_namespace(namespace)
+        self.resources.set_namespace(namespace)
         self.events.set_namespace(namespace)
         self.refresh_status()
 
@@ -177,6 +211,16 @@ class MainScreen(Screen[None]):
         # through the list cancels stale calls instead of queueing them.
         self.logs.show_pod(event.namespace, event.pod)
         self.describe.show_pod(event.namespace, event.pod)
+
+    @on(ResourceView.ShowPods)
+    def _view_pods(self, event: ResourceView.ShowPods) -> None:
+        """`enter` on a view's row: the pods pane, only that workload's (Service's, node's…) pods;
+        `esc` goes back to the view."""
+        if event.namespace != self.app.namespace:
+            self.set_namespace(event.namespace)
+        self._show_top(view=False)
+        self.pods.set_scope(event.pods)
+        self.pods.table.focus()
 
     @on(HealthPane.ServiceHighlighted)
     def _service_highlighted(self, event: HealthPane.ServiceHighlighted) -> None:
@@ -247,13 +291,15 @@ class MainScreen(Screen[None]):
         elif self._focus_within(self.runbooks):
             self.query_one("#runbooks-search", Input).focus()
         else:
-            self.pods.open_filter()
+            self.top_list().open_filter()
 
     def action_back(self) -> None:
         """Escape: one step back toward the panes; never a trap."""
         focused = self.focused
         if focused is not None and focused.id == "pods-filter":
             self.pods.close_filter(clear=True)
+        elif focused is not None and focused.id == "resources-filter":
+            self.resources.close_filter(clear=True)
         elif focused is not None and focused.id == "logs-find":
             self.logs.close_find(clear=True)
         elif focused is not None and focused.id == "runbooks-search":
@@ -262,8 +308,13 @@ class MainScreen(Screen[None]):
             self.minimize()
         elif self.pods.filter_text and self._focus_within(self.pods):
             self.pods.close_filter(clear=True)
+        elif self.view_shown and self.resources.filter_text and self._focus_within(self.resources):
+            self.resources.close_filter(clear=True)
+        elif (self.pods.scope is not None and self.resources.spec is not None and not self.view_shown
+              and self._focus_within(self.pods)):
+            self.action_view(self.resources.spec.name)  # back from a workload's pods to the view (k9s)
         else:
-            self.pods.table.focus()
+            self.top_list().table.focus()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.app.keymap))
@@ -274,7 +325,20 @@ class MainScreen(Screen[None]):
     def action_pods(self, namespace: str | None = None) -> None:
         if namespace:
             self.set_namespace(namespace)
+        if self.view_shown:
+            self._show_top(view=False)
+        elif not namespace and self._focus_within(self.pods):
+            self.pods.set_scope(None)  # on the pods of one workload: all of them again
         self.pods.table.focus()
+
+    def action_view(self, kind: str, namespace: str | None = None) -> None:
+        """A cluster view (`:deploy`, `:svc`…, see sre_console.views) in the pods pane's place."""
+        if namespace:
+            self.set_namespace(namespace)
+        self.pods.set_scope(None)
+        self._show_top(view=True)
+        self.resources.show(kind, self.app.namespace)
+        self.resources.table.focus()
 
     def action_namespace(self, step: int) -> None:
         app = self.app
@@ -499,7 +563,7 @@ class MainScreen(Screen[None]):
         """Where an action's handler lives: this screen, or the pane of its scope."""
         if action.scope == "screen":
             return self
-        return {"pods": self.pods, "events": self.events, "chat": self.chat}.get(action.scope)
+        return {"pods": self.pods, "resources": self.resources, "events": self.events, "chat": self.chat}.get(action.scope)
 
     def _run_from_palette(self, action: A.Action) -> None:
         # The palette runs an action whatever has focus: the same path as a `:` command.

@@ -1,4 +1,5 @@
-"""Pods: list_pods for one namespace; `/` filter (regex, `!` inverts), faulty-only toggle."""
+"""Pods: list_pods for one namespace; `/` filter (regex, `!` inverts), faulty-only toggle; the pods
+of one workload, Service, volume or node when a cluster view's `enter` asks for them (a scope)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sre_console.actions import bindings
 from sre_console.host.host import ServerDown
 from sre_console.server_facts import Tool
 from sre_console.themes import palette
+from sre_console.views import PodsOf
 from sre_console.widgets.pane import Pane, PaneMessage, _cell_width, fill_table
 
 FAILED = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "Failed", "NotReady"}
@@ -72,6 +74,7 @@ class PodsPane(Pane):
         self._watching = False
         self._listening_ns: str | None = None
         self._listen_task: asyncio.Task | None = None
+        self.scope: PodsOf | None = None  # only these pods (a cluster view's `enter`), None: all of the namespace
 
     def compose(self):
         yield PaneMessage()
@@ -87,6 +90,7 @@ class PodsPane(Pane):
     def set_namespace(self, namespace: str) -> None:
         if namespace != self.namespace:
             self.namespace = namespace
+            self.scope = None  # a selector or node picked in another namespace
             self.total = None
             self.generation = None
             self.pods = []
@@ -170,9 +174,26 @@ class PodsPane(Pane):
         finally:
             self.loading = False
 
+    def set_scope(self, scope: PodsOf | None) -> None:
+        """Only the pods of one workload, Service, volume or node (None: every pod of the namespace)."""
+        if scope == self.scope:
+            return
+        self.scope = scope
+        self.pods, self.total, self.generation, self.selected = [], None, None, None
+        self._render_rows()
+        self.load_all()
+
+    def selected_ref(self) -> tuple[str, str | None, str] | None:
+        """("Pod", namespace, name) of the row under the cursor (Contract 2 of issue 12)."""
+        if not self.selected:
+            return None
+        row = next((p for p in self._shown if p.get("name") == self.selected), None)
+        return "Pod", str((row or {}).get("namespace") or self.namespace), self.selected
+
     def load(self) -> None:
-        """A refresh: only the changes when the pane follows the server's watch cache, else all."""
-        if self.live and self.generation is not None and self.pods and self.namespace == self._listening_ns:
+        """A refresh: only the changes when the pane follows the server's watch cache, else all.
+        A scope by selector or node is listed again (the change log does not know labels)."""
+        if self.scope is None and self.live and self.generation is not None and self.pods and self.namespace == self._listening_ns:
             self.load_changes()
         else:
             self.load_all()
@@ -181,7 +202,8 @@ class PodsPane(Pane):
     async def load_all(self) -> None:
         """Every pod of the namespace, a page at a time (the model's size cap is per call, the pane
         has none): rows show as pages arrive and the footer counts what is loaded of the total."""
-        ns = self.namespace
+        ns, scope = self.namespace, self.scope
+        scope_args = scope.list_args() if scope is not None else {}
         if ns != self._listening_ns:  # the namespace was set directly: follow its feed instead
             self.live = False
             self._listen()
@@ -193,15 +215,15 @@ class PodsPane(Pane):
             offset = 0
             first_generation = None
             while True:
-                result = await self.call(Tool.LIST_PODS, {"namespace": ns, "offset": offset, "limit": PAGE_ROWS})
-                if result is None or ns != self.namespace:
+                result = await self.call(Tool.LIST_PODS, {"namespace": ns, "offset": offset, "limit": PAGE_ROWS, **scope_args})
+                if result is None or ns != self.namespace or scope is not self.scope:
                     self._update_subtitle()
                     return
                 res = result.payload() or {}
                 if offset == 0:
                     first_generation = res.get("generation")
                 rows.extend(res.get("pods") or [])
-                self.total = res.get("total")
+                self.total = res.get("total")  # with a selector or node: the pods that match it
                 nxt = (res.get("page") or {}).get("next_offset")
                 if nxt is None or "truncated" in res:
                     break
@@ -222,13 +244,16 @@ class PodsPane(Pane):
 
     def _visible(self) -> list[dict]:
         pattern, invert = compile_filter(self.filter_text)
+        scoped = re.compile(self.scope.pattern) if self.scope is not None and self.scope.pattern else None
         out = []
         for pod in self.pods:
             if self.faulty_only and pod_colour_key(pod) == "pod-running":
                 continue
-            if pattern is not None:
+            if pattern is not None or scoped is not None:
                 hay = " ".join(str(pod.get(k, "")) for k in ("name", "status", "node", "ip", "app"))
-                if bool(pattern.search(hay)) == invert:
+                if pattern is not None and bool(pattern.search(hay)) == invert:
+                    continue
+                if scoped is not None and not scoped.search(hay):
                     continue
             out.append(pod)
         return out
@@ -250,7 +275,7 @@ class PodsPane(Pane):
         """Apply a few changed rows to the table in place: refilling 5,000 rows costs seconds of
         layout, updating three costs milliseconds. With a filter on, the whole view is redrawn."""
         table = self.table
-        if self.filter_text or self.faulty_only or len(changed) + len(deleted) > 200:
+        if self.filter_text or self.faulty_only or self.scope is not None or len(changed) + len(deleted) > 200:
             return self._render_rows()
         colours = palette(self.app)
         columns = [c.key for c in table.ordered_columns]
@@ -306,12 +331,13 @@ class PodsPane(Pane):
 
     def _update_subtitle(self) -> None:
         loaded = len(self.pods)
+        parts = [self.namespace] + ([self.scope.what] if self.scope is not None else [])
         if self.total is not None and loaded < self.total:
             # Still paging in (or the namespace grew since): say what is loaded, not a rounder number.
-            parts = [self.namespace, f"{len(self._shown)}/{loaded} pods, loading {loaded}/{self.total}" if self.loading
-                     else f"{len(self._shown)}/{loaded} pods of {self.total}"]
+            parts.append(f"{len(self._shown)}/{loaded} pods, loading {loaded}/{self.total}" if self.loading
+                         else f"{len(self._shown)}/{loaded} pods of {self.total}")
         else:
-            parts = [self.namespace, f"{len(self._shown)}/{loaded} pods"]
+            parts.append(f"{len(self._shown)}/{loaded} pods")
         if self.live:
             parts.append("live")
         if self.filter_text:

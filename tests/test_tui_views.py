@@ -1,0 +1,201 @@
+"""The cluster views (`:deploy`, `:sts`, … `:hpa`) against the real server: on a fixture
+scenario with every kind and its findings, and live on the API stand-in through the
+official client (a change in the API reaches the view with no key pressed)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+
+from sre_console.app import SREConsoleApp
+from sre_console.host.config import builtin_server
+from sre_console.host.host import McpHost
+from sre_console.settings import Settings
+from sre_console.views import VIEWS, sort_key
+from tests.fake_k8s import ClusterData, FakeKubeAPI, write_kubeconfig
+from tests.test_cluster_tools import NS, write_scenario
+from tests.tui_helpers import wait_until
+
+pytestmark = pytest.mark.timeout(180)
+
+# What tests/test_cluster_tools.py's scenario holds, per view.
+EXPECTED = {
+    "deploy": {"web", "api", "payments"},
+    "sts": {"orders-db"},
+    "ds": {"log-agent"},
+    "jobs": {"migrate-42", "nightly-report-2901"},
+    "cj": {"nightly-report"},
+    "nodes": {"w1", "w2", "w3"},
+    "svc": {"web", "api", "payments", "edge"},
+    "pvc": {"data-orders-db-0", "data-orders-db-1"},
+    "cm": {"web-config", "api-flags"},
+    "hpa": {"web", "api"},
+}
+
+
+def _app(server_args: list[str], namespace: str = NS, refresh: float = 0) -> SREConsoleApp:
+    def factory() -> McpHost:
+        return McpHost([builtin_server(server_args)])
+
+    settings = Settings(refresh_interval=refresh, path=Path(os.environ.get("SRE_CONFIG_DIR", "/tmp")) / "config.yaml")
+    return SREConsoleApp(host_factory=factory, settings=settings, refresh_interval=refresh, namespace=namespace)
+
+
+@pytest.fixture
+def scenario(tmp_path) -> Path:
+    return write_scenario(tmp_path / "scenario")
+
+
+def _names(view) -> list[str]:
+    return [str(view.table.get_row_at(i)[0]) for i in range(view.table.row_count)]
+
+
+async def test_each_view_opens_from_its_verb_with_the_scenarios_objects(scenario, tmp_path):
+    app = _app(["--scenario", str(scenario), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])
+    async with app.run_test(size=(180, 50)) as pilot:
+        await wait_until(pilot, lambda: app.pods.pods, timeout=40, what="the pods pane loaded")
+        view = app.main.resources
+        for verb, names in EXPECTED.items():
+            app.run_command(f":{verb}")
+            spec = view.spec
+            await wait_until(pilot, lambda: {r.get("name") for r in view.rows} == names and view.table.row_count == len(names),
+                             timeout=10, what=f":{verb} rows")
+            assert spec is not None and verb in spec.verbs
+            assert app.main.view_shown and not app.pods.display, "the view takes the pods pane's place"
+            assert set(_names(view)) == names
+            assert f"{len(names)}/{len(names)}" in str(view.border_subtitle), (verb, view.border_subtitle)
+            assert spec.name in str(view.border_title)
+            assert (NS in str(view.border_subtitle)) == spec.namespaced
+            assert "live" not in str(view.border_subtitle), "the fixture does not watch: never called live"
+            ref = app.main.selected_ref()
+            assert ref is not None and ref[2] in names and ref[1] == (NS if spec.namespaced else None)
+        # The problems of the highlighted row under the table, as the server wrote them.
+        app.run_command(":deploy")
+        await wait_until(pilot, lambda: view.spec.name == "deployments" and view.rows, what="deployments again")
+        assert _names(view)[0] == "api", "problems first, as the server sorts"
+        detail = str(view.query_one("#resources-detail").render())
+        assert "rollout stalled" in detail and "timed out progressing" in detail
+        assert app.main.selected_ref() == ("Deployment", NS, "api")
+        # `:pods` and `o` bring the pods pane back.
+        app.run_command(":pods")
+        await pilot.pause(0.05)
+        assert app.pods.display and not app.main.view_shown
+        assert app.main.selected_ref() is None or app.main.selected_ref()[0] == "Pod"
+        app.run_command(":bogus-view")  # unknown verb: a notice, nothing changes
+        assert app.pods.display
+
+
+async def test_filter_faulty_and_sort_change_rows_and_count(scenario, tmp_path):
+    app = _app(["--scenario", str(scenario), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])
+    async with app.run_test(size=(180, 50)) as pilot:
+        await wait_until(pilot, lambda: app.pods.pods, timeout=40, what="the pods pane loaded")
+        app.run_command(":svc")
+        view = app.main.resources
+        await wait_until(pilot, lambda: view.table.row_count == 4, what="services")
+        await pilot.press("f")
+        # payments (no pod matches its selector) and edge (LoadBalancer pending); api's endpoints are not ready.
+        faulty = {r["name"] for r in view.rows if not r["healthy"]}
+        assert faulty and faulty != {r["name"] for r in view.rows}
+        assert set(_names(view)) == faulty
+        assert f"{len(faulty)}/4" in str(view.border_subtitle) and "faulty only" in str(view.border_subtitle)
+        await pilot.press("f")
+        assert view.table.row_count == 4 and "faulty only" not in str(view.border_subtitle)
+        # `/` regex filter, `!` inverts; the count says so.
+        await pilot.press("slash")
+        await pilot.press(*"^(web|edge)")
+        assert set(_names(view)) == {"web", "edge"} and "2/4" in str(view.border_subtitle)
+        await pilot.press("enter")
+        assert view.filter_text == "^(web|edge)" and view.table.has_focus
+        await pilot.press("escape")
+        assert view.table.row_count == 4 and view.filter_text == ""
+        view.apply_filter("!^(web|edge)")
+        assert set(_names(view)) == {"api", "payments"} and "2/4" in str(view.border_subtitle)
+        view.apply_filter("")
+        # Sort: `>` the next column (name first), `<` reverses; the title says which.
+        await pilot.press("greater_than_sign")
+        assert _names(view) == ["api", "edge", "payments", "web"] and "sort: name ↑" in str(view.border_title)
+        await pilot.press("less_than_sign")
+        assert _names(view) == ["web", "payments", "edge", "api"] and "sort: name ↓" in str(view.border_title)
+        app.run_command(":sort type")
+        await pilot.pause(0.05)
+        assert _names(view)[-1] == "edge", "LoadBalancer after ClusterIP"
+        app.run_command(":sort nosuchcolumn")  # a notice; the sort stays
+        assert "sort: type ↑" in str(view.border_title)
+        for _ in range(len(VIEWS["services"].columns) - 1):
+            await pilot.press("greater_than_sign")
+        assert "problems first" in str(view.border_title), "after the last column: the server's order again"
+
+
+async def test_enter_on_a_workload_shows_its_pods_and_esc_goes_back(scenario, tmp_path):
+    app = _app(["--scenario", str(scenario), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])
+    async with app.run_test(size=(180, 50)) as pilot:
+        await wait_until(pilot, lambda: len(app.pods.pods) == 7, timeout=40, what="the pods pane loaded")
+        app.run_command(":deploy")
+        view = app.main.resources
+        await wait_until(pilot, lambda: view.table.row_count == 3, what="deployments")
+        view.table.move_cursor(row=_names(view).index("web"))
+        await pilot.press("enter")
+        pods = app.pods
+        await wait_until(pilot, lambda: pods.display and {p["name"] for p in pods.pods} == {"web-aaaaa", "web-bbbbb"},
+                         what="web's pods (selector app=web)")
+        assert "deployment web" in str(pods.border_subtitle) and "2/2 pods" in str(pods.border_subtitle)
+        assert pods.table.has_focus
+        await pilot.press("escape")
+        assert app.main.view_shown and view.spec.name == "deployments" and pods.scope is None
+        # A node: its pods, by the server's node filter.
+        app.run_command(":nodes")
+        await wait_until(pilot, lambda: view.spec.name == "nodes" and view.table.row_count == 3, what="nodes")
+        view.table.move_cursor(row=_names(view).index("w1"))
+        assert app.main.selected_ref() == ("Node", None, "w1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pods.display and {p["name"] for p in pods.pods} == {"orders-db-0", "web-aaaaa", "api-ccccc"},
+                         what="the pods on w1")
+        assert "node w1" in str(pods.border_subtitle)
+        app.run_command(":pods")  # on the scoped list: every pod again
+        await wait_until(pilot, lambda: len(pods.pods) == 7 and pods.scope is None, what="all pods again")
+
+
+async def test_a_change_in_the_api_reaches_the_view_with_no_key_pressed(tmp_path):
+    from sre_mcp.scenarios.loader import load_scenario
+
+    sc = load_scenario(str(write_scenario(tmp_path / "scenario")))
+    data = ClusterData.from_scenario(sc)
+    with FakeKubeAPI(data) as api:
+        kc = write_kubeconfig(tmp_path / "kc", api.url, namespace=NS)
+        app = _app(["--kubeconfig", str(kc), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])
+        async with app.run_test(size=(180, 50)) as pilot:
+            await wait_until(pilot, lambda: app.pods.pods, timeout=40, what="the pods pane loaded")
+            app.run_command(":deploy")
+            view = app.main.resources
+            await wait_until(pilot, lambda: view.table.row_count == 3, what="deployments")
+            await wait_until(pilot, lambda: view.live and "live" in str(view.border_subtitle), timeout=10, what="the view live")
+            web = copy.deepcopy(next(d for d in data.deployments if d["metadata"]["name"] == "web"))
+            web["status"]["readyReplicas"] = 0
+            web["status"]["availableReplicas"] = 0
+            api.put("Deployment", web)
+            await wait_until(pilot, lambda: any(r["name"] == "web" and r["ready"] == "0/2" for r in view.rows)
+                             and "0/2" in [str(view.table.get_row_at(i)[1]) for i in range(view.table.row_count)],
+                             timeout=10, what="web 0/2 on screen")
+            # A new StatefulSet while its view is shown, then one deleted: the count follows.
+            app.run_command(":sts")
+            await wait_until(pilot, lambda: view.spec.name == "statefulsets" and view.table.row_count == 1 and view.live,
+                             timeout=10, what="statefulsets live")
+            sts = copy.deepcopy(data.objects["StatefulSet"][0])
+            sts["metadata"]["name"] = "cache"
+            api.put("StatefulSet", sts)
+            await wait_until(pilot, lambda: set(_names(view)) == {"orders-db", "cache"} and "2/2" in str(view.border_subtitle),
+                             timeout=10, what="the new StatefulSet")
+            api.delete("StatefulSet", NS, "orders-db")
+            await wait_until(pilot, lambda: _names(view) == ["cache"] and "1/1" in str(view.border_subtitle),
+                             timeout=10, what="orders-db gone")
+
+
+def test_sort_key_orders_cells_by_meaning():
+    cells = ["3d", "5h", "40m", "—", "2d3h"]
+    assert sorted(cells, key=sort_key) == ["40m", "5h", "2d3h", "3d", "—"]
+    assert sorted(["10/10", "9/10", "0/2"], key=sort_key) == ["0/2", "9/10", "10/10"]
+    assert sorted(["95%", "100%", "7%"], key=sort_key) == ["7%", "95%", "100%"]
+    assert sorted(["b", "A", "c"], key=sort_key) == ["A", "b", "c"]
