@@ -21,14 +21,15 @@ from textual.message import Message
 from textual.widget import Widget
 
 from sre_console.approval import NO, ApprovalMemory, ApprovalRequest
+from sre_console.contexts import ContextError, KubeContexts, Skin
 from sre_console.host.build import build_host
-from sre_console.host.config import BUILTIN, ConfigError
+from sre_console.host.config import BUILTIN, ConfigError, builtin_server
 from sre_console.host.host import HostEvent, McpHost
 from sre_console.screens.approval import ApprovalScreen
 from sre_console.screens.main import MainScreen
 from sre_console.screens.palette import ConsoleCommands
 from sre_console.screens.serverlog import ServerLogScreen
-from sre_console.settings import DEFAULT_THEME, Settings, frozen
+from sre_console.settings import DEFAULT_THEME, Settings, config_dir, frozen
 from sre_console.themes import load_themes
 from sre_console.server_facts import Tool
 
@@ -67,6 +68,7 @@ class SREConsoleApp(App[int]):
         scenario: str | None = None,
         namespace: str | None = None,
         chat_factory: Callable[["SREConsoleApp"], Widget] | None = None,
+        kube: KubeContexts | None = None,
     ):
         super().__init__()
         self.settings = settings or Settings.load()
@@ -87,7 +89,22 @@ class SREConsoleApp(App[int]):
         for spec in self.theme_specs.values():
             self.register_theme(spec.to_textual_theme())
         wanted = theme or self.settings.theme
-        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        self.user_theme = wanted if wanted in self.available_themes else DEFAULT_THEME  # the user's choice
+        self._applied_theme: str | None = None  # a theme set by the console (a context's skin), never saved
+        # Kube contexts (`:ctx`): the kubeconfig the server reads, the context in use, its skin.
+        self.kube = kube or KubeContexts.from_server_args(_server_args_of(self.host), self.settings.contexts,
+                                                          server_yaml=config_dir() / "server.yaml")
+        self.context: str | None = self.kube.current
+        current = self.kube.current_context()
+        skin = self.kube.skin(current) if current is not None else None
+        self.context_prod = bool(skin and skin.prod)
+        if skin and skin.namespace and namespace is None:
+            self.namespace, self._namespace_given, self.namespaces = skin.namespace, True, [skin.namespace]
+        self.theme = self.user_theme
+        if skin is not None:
+            problem = self._apply_skin(skin)
+            if problem:
+                self.kube.problems.append(problem)
         if self.keymap:
             self.set_keymap(self.keymap)
 
@@ -118,6 +135,8 @@ class SREConsoleApp(App[int]):
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._persist_theme = True
+        for problem in self.kube.problems:  # a broken `contexts:` entry is ignored, and said
+            self.notify(problem, severity="warning", timeout=10)
         self._start_host()
         if self.refresh_interval and not frozen():
             self.set_interval(self.refresh_interval, self._auto_refresh, name="auto-refresh")
@@ -209,8 +228,55 @@ class SREConsoleApp(App[int]):
         if self.screen_stack and isinstance(self.screen_stack[0], MainScreen):
             for pane in (self.health, self.pods, self.events):
                 pane._render_rows()
+        if theme.name == self._applied_theme:
+            return  # the console's own doing (a context's skin, or the user's theme restored): not a preference
+        self._applied_theme = None
         if self._persist_theme:
+            self.user_theme = theme.name
             self.settings.save_theme(theme.name)
+
+    # kube contexts (`:ctx`) ----------------------------------------------------------
+    def _apply_skin(self, skin: Skin) -> str | None:
+        """The context's theme, or the user's own; either way not written back as a preference.
+        Returns a sentence when the configured theme does not exist."""
+        theme, problem = skin.theme or self.user_theme, None
+        if theme not in self.available_themes:
+            problem = f"context theme {theme!r} is not installed (themes: {', '.join(sorted(self.theme_specs))}); using {self.user_theme}"
+            theme = self.user_theme
+        if theme != self.theme:
+            self._applied_theme = theme
+            self.theme = theme
+        return problem
+
+    def switch_context(self, name: str) -> bool:
+        """Restart our server in kube context `name`, skin the console for it and reload every
+        pane. A bad name (did you mean …) or no kubeconfig changes nothing. True when switched."""
+        try:
+            plan = self.kube.plan(name)
+        except ContextError as exc:
+            self.notify(str(exc), title=":ctx", severity="error", timeout=10)
+            return False
+        if plan.context.name == self.context:
+            self.notify(f"already in context {name}", timeout=3)
+            return False
+        try:
+            self.host.respawn(BUILTIN, builtin_server(plan.server_args), f"switching to context {name}")
+        except (KeyError, ValueError) as exc:
+            self.notify(f"cannot switch context: {exc}", title=":ctx", severity="error", timeout=10)
+            return False
+        self.workers.cancel_group(self, "initial")  # a late answer of the old server must not set the namespaces
+        self.kube.current = self.context = plan.context.name
+        self.context_prod = plan.skin.prod
+        problem = self._apply_skin(plan.skin)
+        if problem:
+            self.notify(problem, severity="warning", timeout=8)
+        # Start where the context says; else where its services are (decided when the server is up).
+        self.namespace = plan.skin.namespace or "default"
+        self.namespaces = [self.namespace]
+        self._namespace_given = plan.skin.namespace is not None
+        self.main.forget_cluster()  # the other cluster's rows must not stay on screen under this name
+        self.notify(f"context {name} ({plan.context.cluster or 'cluster ?'}): restarting the server", timeout=4)
+        return True
 
     # approval ---------------------------------------------------------------------
     async def ask_approval(self, request: ApprovalRequest) -> str:
@@ -219,6 +285,24 @@ class SREConsoleApp(App[int]):
         destructive = info.destructive if info is not None else True
         answer = await self.push_screen_wait(ApprovalScreen(request, destructive))
         return answer or NO
+
+
+def _server_args_of(host: McpHost) -> list[str]:
+    """Our server's arguments as the host starts it (`python -m sre_mcp ARGS`, or a team server)."""
+    conn = host.servers.get(BUILTIN)
+    if conn is None:
+        return []
+    if conn.spec.url:
+        return ["--server-url", conn.spec.url]
+    args = list(conn.spec.args)
+    return args[2:] if args[:2] == ["-m", "sre_mcp"] else args
+
+
+def context_start(server_args: list[str], settings: Settings) -> tuple[KubeContexts, list[str]]:
+    """(contexts, the server's arguments in the starting context). The CLI prespawns with
+    the same arguments, so the host adopts that process."""
+    kube = KubeContexts.from_server_args(server_args, settings.contexts, server_yaml=config_dir() / "server.yaml")
+    return kube, kube.start_args()
 
 
 def run_app(
@@ -238,14 +322,15 @@ def run_app(
     settings = Settings.load()
     if demo and not scenario_of(server_args):
         server_args = [*server_args, "--scenario", "payments-incident"]
+    kube, start_args = context_start(server_args, settings)
     try:
-        build_host(server_args, servers_config=servers_config or settings.servers)  # the servers file is read now
+        build_host(start_args, servers_config=servers_config or settings.servers)  # the servers file is read now
     except ConfigError as exc:
         print(f"sre-console: {exc}", file=os.sys.stderr)
         return 2
 
     def make_host() -> McpHost:
-        return build_host(server_args, servers_config=servers_config or settings.servers, prespawned=prespawned)
+        return build_host(start_args, servers_config=servers_config or settings.servers, prespawned=prespawned)
 
     app = SREConsoleApp(
         host_factory=make_host,
@@ -254,6 +339,7 @@ def run_app(
         theme=theme,
         scenario=scenario_of(server_args) or ("demo" if demo else None),
         namespace=namespace,
+        kube=kube,
     )
     result = app.run()
     return int(result or app.return_code or 0)

@@ -173,11 +173,15 @@ def _check_scenario(scenario: str | None) -> str | None:
 
 
 def _prespawn(args: list[str]):
-    """Start our server now, so its start-up overlaps the console's own imports."""
+    """Start our server now, so its start-up overlaps the console's own imports (in the
+    starting kube context, with its `contexts:` rules: the same arguments run_app builds)."""
+    from sre_console.contexts import KubeContexts
     from sre_console.host.config import builtin_server
     from sre_console.host.prespawn import Prespawned
+    from sre_console.settings import Settings, config_dir
 
     try:
+        args = KubeContexts.from_server_args(args, Settings.load().contexts, server_yaml=config_dir() / "server.yaml").start_args()
         spec = builtin_server(args)
         if spec.url:
             return None  # a team server: nothing to start here

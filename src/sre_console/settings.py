@@ -11,7 +11,10 @@ servers: ~/.config/sre-console/servers.json   # Claude Desktop mcpServers shape
 keymap:                     # binding id -> key(s)
   logs: L
   refresh: ctrl+r,F5
+contexts:                   # per kube context (name or glob): theme, namespace, readonly, prod
+  "*prod*": {readonly: true}
 ```
+(`contexts:` is read by `sre_console.contexts`, which documents it.)
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Settings:
     refresh_interval: float = DEFAULT_REFRESH
     servers: Path | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    contexts: Any = None  # raw `contexts:` mapping, checked by sre_console.contexts.parse_rules
     path: Path | None = None  # where it was loaded from (and is saved to)
 
     @classmethod
@@ -72,6 +76,7 @@ class Settings:
             refresh_interval=max(0.0, interval),
             servers=Path(os.path.expanduser(str(servers))) if servers else None,
             keymap={str(k): str(v) for k, v in keymap.items()} if isinstance(keymap, dict) else {},
+            contexts=data.get("contexts"),
             path=path,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import itertools
 import json
 import logging
@@ -90,6 +91,10 @@ class ServerDown(Exception):
     pass
 
 
+class _Respawn(Exception):
+    """Asked for: the server is replaced by a new process (new arguments), at once."""
+
+
 class ServerConnection:
     """One supervised server: connect, list, stay up; on death, restart with backoff."""
 
@@ -112,6 +117,8 @@ class ServerConnection:
         self._stop = False
         self._task: asyncio.Task | None = None
         self._generation = 0  # one per spawned process: a stale stderr EOF never marks a new one lost
+        self._respawn_why: str | None = None  # a restart asked for (respawn), not yet begun
+        self._wake = asyncio.Event()  # cuts a backoff short
 
     def _set(self, state: str, error: str | None = None) -> None:
         self.state, self.error = state, error
@@ -154,10 +161,27 @@ class ServerConnection:
         self._pump_stderr(read_fd)
         return os.fdopen(write_fd, "w", encoding="utf-8")
 
+    def respawn(self, spec: ServerSpec, why: str) -> None:
+        """Replace the server by a new process started from `spec` (e.g. another kube
+        context): now, with no backoff. Calls made meanwhile wait for the new process, never
+        reach the old one; the usual "restarting" then "ready" events follow."""
+        self.spec = spec
+        self._respawn_why = why
+        if self.prespawned is not None:  # started with the old arguments: not adopted
+            self.prespawned.proc.kill()
+            self.prespawned = None
+        self.client = None
+        self._ready.clear()
+        self._lost.set()
+        self._wake.set()
+
     async def _supervise(self) -> None:
         attempt = 0
         while not self._stop:
-            self._set("starting" if attempt == 0 else "restarting")
+            # A respawn asked for before this spawn is this spawn (the spec is already the new one).
+            why, self._respawn_why = self._respawn_why, None
+            self._wake.clear()
+            self._set("restarting" if why or attempt else "starting", why)
             from mcp import Client  # imported by McpHost.start on a thread, so this is instant
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -195,9 +219,11 @@ class ServerConnection:
                         # The child holds its own copy now: closing ours lets its death show as EOF.
                         errlog.close()
                         errlog = None
-                    self.client = client
-                    self.capabilities = client.server_capabilities
-                    self.tools = (await client.list_tools()).tools
+                    capabilities = client.server_capabilities
+                    tools = (await client.list_tools()).tools
+                    if self._respawn_why is not None:
+                        raise _Respawn()  # asked for while this one started: never report it ready
+                    self.client, self.capabilities, self.tools = client, capabilities, tools
                     self._lost.clear()
                     self._ready.set()
                     self._set("ready")
@@ -209,6 +235,8 @@ class ServerConnection:
             except BaseException as exc:  # noqa: BLE001 - any failure means: restart
                 if self._stop:
                     break
+                if self._respawn_why is not None:
+                    continue  # (the finally below runs first) a new process now, no backoff
                 self.error = _describe(exc)
                 if getattr(self, "http_refusal", None):
                     hint = "check --token-file" if "401" in self.http_refusal else "check the URL and the server's allowed hosts"
@@ -232,7 +260,10 @@ class ServerConnection:
             self.restarts += 1
             self._set("down", f"{self.error or 'connection lost'}; restarting in {delay:g}s")
             self.host._refresh_tools()
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
         self._set("stopped")
 
     async def _watch(self, client: Client) -> None:
@@ -240,6 +271,8 @@ class ServerConnection:
         while not self._stop:
             try:
                 await asyncio.wait_for(self._lost.wait(), self.PING_EVERY)
+                if self._respawn_why is not None:
+                    raise _Respawn()
                 raise ServerDown("the server stopped answering")
             except asyncio.TimeoutError:
                 pass
@@ -345,6 +378,15 @@ class McpHost:
     async def stop(self) -> None:
         await asyncio.gather(*(c.stop() for c in self.servers.values()))
 
+    def respawn(self, name: str, spec: ServerSpec, why: str) -> None:
+        """Restart a local server from a new spec (e.g. ours in another kube context:
+        `builtin_server(args)`). Raises KeyError for an unknown server, ValueError for a remote
+        one (its process is not ours to start)."""
+        conn = self.servers[name]
+        if conn.spec.url or spec.url:
+            raise ValueError(f"server {name!r} is remote: the console does not start it")
+        conn.respawn(dataclasses.replace(spec, name=name, builtin=conn.spec.builtin), why)
+
     async def __aenter__(self) -> "McpHost":
         await self.start()
         return self
@@ -422,6 +464,7 @@ class McpHost:
             if info is None:
                 raise LookupError(f"unknown tool {name!r}")
             conn = self.servers[info.server]
+            generation = conn._generation
             if conn.client is None and not await conn.wait_ready(min(timeout, 15.0)):
                 raise ServerDown(f"server {info.server!r} is {conn.state}: {conn.error or 'not connected'}")
             assert conn.client is not None
@@ -441,8 +484,10 @@ class McpHost:
             call.error = f"no answer within {timeout:g}s"
         except Exception as exc:
             call.error = _describe(exc)
-            if info is not None and not isinstance(exc, LookupError):
-                self.servers[info.server].mark_lost()
+            conn = self.servers.get(info.server) if info is not None else None
+            # A call that failed on a process since replaced says nothing about the new one.
+            if conn is not None and not isinstance(exc, LookupError) and conn._generation == generation:
+                conn.mark_lost()
         self._finish(call, start)
         return call
 

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from sre_console import actions as A
 from sre_console.screens.command import CommandScreen
+from sre_console.screens.contexts import context_palette_commands, open_context_picker
 from sre_console.screens.help import HelpScreen
 from sre_console.screens.related import RelatedRunbooksScreen
 from sre_console.screens.serverlog import ServerLogScreen
@@ -495,6 +496,20 @@ class MainScreen(Screen[None]):
         else:
             self.app.push_screen(ServerLogScreen())
 
+    def action_ctx(self, name: str | None = None) -> None:
+        """`:ctx` picks a kube context from the kubeconfig; `:ctx NAME` switches (app.switch_context)."""
+        if name:
+            self.app.switch_context(name)
+        else:
+            open_context_picker(self.app)
+
+    def forget_cluster(self) -> None:
+        """Every pane drops what it read (a context switch); they reload when the server is up."""
+        for pane in self.query(Pane):
+            pane.forget()
+        self.related = []
+        self.refresh_status()
+
     def action_theme(self, name: str) -> None:
         if name in self.app.available_themes:
             self.app.theme = name
@@ -557,6 +572,7 @@ class MainScreen(Screen[None]):
             cmds.append((f"Namespace: {ns}", "switch pods and events to this namespace", lambda ns=ns: self.set_namespace(ns)))
         for name in app.theme_specs:
             cmds.append((f"Theme: {name}", "switch theme (remembered)", lambda name=name: setattr(app, "theme", name)))
+        cmds += context_palette_commands(app)
         return cmds
 
     def action_target(self, action: A.Action) -> Any | None:

@@ -100,6 +100,12 @@ class DescribePane(Pane):
         self.target = (namespace, pod)
         self.load()
 
+    def forget(self) -> None:
+        self.target = self.shown_target = self.data = None
+        self.query_one("#describe-body", Static).update("")
+        super().forget()
+        self.message.show("select a pod to describe it")
+
     @work(exclusive=True, group="describe", exit_on_error=False)
     async def load(self) -> None:
         target = self.target

@@ -38,11 +38,15 @@ class EventsPane(Pane):
         table = DataTable(id="events-table", cursor_type="row")
         table.add_columns("type", "reason", "object", "count", "last seen", "message")
         yield table
-        yield Static(id="events-detail")
+        yield Static(id="events-detail", classes="pane-detail")
 
     def set_namespace(self, namespace: str) -> None:
         self.namespace = namespace
         self.load()
+
+    def forget(self) -> None:
+        self.events = []
+        super().forget()
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def load(self) -> None:

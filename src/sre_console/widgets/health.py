@@ -62,7 +62,11 @@ class HealthPane(Pane):
         # Status first: at any width the verdict is whole; the pane is as wide as its rows.
         table.add_columns("status", "service", "err%", "err 1h", "p99", "p99 1h", "rps", "ready", "alerts")
         yield table
-        yield Static(id="health-detail")
+        yield Static(id="health-detail", classes="pane-detail")
+
+    def forget(self) -> None:
+        self.rows = []
+        super().forget()
 
     @work(exclusive=True, group="health", exit_on_error=False)
     async def load(self, services: list[dict[str, Any]] | None = None) -> None:

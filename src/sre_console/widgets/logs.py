@@ -64,6 +64,14 @@ class LogsPane(Pane):
     def view(self) -> LogView:
         return self.query_one(LogView)
 
+    def forget(self) -> None:
+        self.close_find(clear=True, focus=False)
+        self.source = self.loaded_source = None
+        self.view.clear()
+        super().forget()
+        self.message.show("select a pod (l) or a service (enter on health) to see its logs")
+        self.update_status()
+
     def show_pod(self, namespace: str, pod: str, previous: bool = False) -> None:
         self._set_source(LogSource("pod", pod, namespace, previous))
 

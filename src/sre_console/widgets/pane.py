@@ -65,6 +65,17 @@ class Pane(Vertical):
     def set_subtitle(self, text: str) -> None:
         self.border_subtitle = text
 
+    def forget(self) -> None:
+        """Drop what was read from the cluster (a kube context switch): another cluster's rows
+        must never show under the new context's name. Panes that keep data drop it too."""
+        for table in self.query(DataTable):
+            table.clear()
+        for detail in self.query(".pane-detail"):
+            if isinstance(detail, Static):
+                detail.update("")
+        self.message.hide()
+        self.set_subtitle("")
+
 
 def _cell_width(cell: Any) -> int:
     text = cell.plain if isinstance(cell, Text) else str(cell)

@@ -98,6 +98,12 @@ class PodsPane(Pane):
             self._render_rows()
         self.load()
 
+    def forget(self) -> None:
+        # Another cluster: its generations mean nothing here, and its change feed is another's.
+        self.pods, self.total, self.generation, self.selected = [], None, None, None
+        self.live, self._listening_ns = False, None
+        super().forget()
+
     def on_mount(self) -> None:
         super().on_mount()
         self._listen()

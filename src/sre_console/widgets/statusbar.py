@@ -1,9 +1,10 @@
-"""The bottom line: server connections, calls, last latency, scenario, namespace, auto-refresh."""
+"""The bottom line: server connections, calls, last latency, kube context (or scenario), namespace, auto-refresh."""
 
 from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from textual.widgets import Static
 
 from sre_console.settings import frozen
@@ -33,7 +34,15 @@ class StatusBar(Static):
             else:
                 last = host.last_latency_ms
                 parts.append(f"calls {host.calls}  last {'—' if last is None else f'{last:.0f} ms'}")
-        parts.append(f"scenario {getattr(app, 'scenario', None) or '—'}")
+        context = getattr(app, "context", None)
+        if context:
+            # Production in the skin's alert colour: the one line always in view says where you are.
+            if getattr(app, "context_prod", False):
+                parts.append(f"[b {alert_colour(app)}]⚠ ctx {escape(context)}[/]")
+            else:
+                parts.append(f"ctx {escape(context)}")
+        else:
+            parts.append(f"scenario {getattr(app, 'scenario', None) or '—'}")
         parts.append(f"ns {getattr(app, 'namespace', '—')}")
         interval = getattr(app, "refresh_interval", 0)
         if interval:
@@ -51,3 +60,11 @@ class StatusBar(Static):
         if not frozen():
             parts.append(time.strftime("%H:%M:%S"))
         self.update("  [dim]│[/]  ".join(parts))
+
+
+def alert_colour(app) -> str:
+    """The theme's error colour (red in `sre-prod`)."""
+    try:
+        return str(app.current_theme.error or "red")
+    except Exception:  # noqa: BLE001 - before the app has a theme
+        return "red"
