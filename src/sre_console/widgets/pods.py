@@ -100,7 +100,7 @@ class PodsPane(Pane):
 
     def forget(self) -> None:
         # Another cluster: its generations mean nothing here, and its change feed is another's.
-        self.pods, self.total, self.generation, self.selected = [], None, None, None
+        self.pods, self.total, self.generation, self.selected, self.scope = [], None, None, None, None
         self.live, self._listening_ns = False, None
         super().forget()
 

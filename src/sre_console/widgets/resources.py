@@ -96,6 +96,13 @@ class ResourceView(Pane):
         self._listen()
         self.load()
 
+    def forget(self) -> None:
+        # Another cluster (a context switch): nothing of this one stays; the view reloads when its server is up.
+        self.rows, self.total, self.selected, self._shown = [], None, None, []
+        self.live = False
+        self.query_one("#resources-detail", Static).update("")
+        super().forget()
+
     def hide_view(self) -> None:
         """The pods pane is back in this place: stop following the feed."""
         self._stop_listening()
