@@ -13,6 +13,7 @@ from sre_console.app import SREConsoleApp
 from sre_console.contexts import PROD_THEME
 from sre_console.host.config import BUILTIN, builtin_server
 from sre_console.host.host import McpHost
+from sre_console.server_facts import Tool
 from sre_console.screens.contexts import ContextScreen
 from sre_console.settings import Settings
 from sre_console.widgets.statusbar import StatusBar
@@ -59,11 +60,13 @@ async def test_ctx_switches_cluster_skin_and_back_without_touching_the_theme_set
             FakeKubeAPI(ClusterData(pods=pods_named("bravo", 4))) as prod:
         kc = two_cluster_kubeconfig(tmp_path / "kc", staging.url, prod.url)
         config = tmp_path / "config.yaml"
-        config.write_text("theme: sre-light   # my own choice, with my comment\nrefresh_interval: 0\n")
+        config.write_text("theme: sre-light   # my own choice, with my comment\nrefresh_interval: 0\n"
+                          "contexts:\n  '*prod*': {readonly: true}\n")
         before = config.read_bytes()
 
         def factory() -> McpHost:
-            return McpHost([builtin_server(["--kubeconfig", str(kc), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])])
+            return McpHost([builtin_server(["--kubeconfig", str(kc), "--no-rag", "--allow-writes",
+                                            "--audit-log", str(tmp_path / "audit.jsonl")])])
 
         app = SREConsoleApp(host_factory=factory, settings=Settings.load(config), refresh_interval=0)
         async with app.run_test(size=(180, 50)) as pilot:
@@ -73,8 +76,17 @@ async def test_ctx_switches_cluster_skin_and_back_without_touching_the_theme_set
             titles = [t for t, _, _ in app.palette_commands()]
             assert {"Context: staging", "Context: prod-eu-1", "Context: dev"} <= set(titles)
 
-            conn = app.host.servers[BUILTIN]
+            assert app.host.tool(Tool.SCALE_DEPLOYMENT) is not None  # --allow-writes on staging
+
+            # Never under a running investigation: its next calls would reach the other cluster.
+            chat, conn = app.main.chat, app.host.servers[BUILTIN]
             generation = conn._generation
+            chat.investigation, chat.last_result = object(), None
+            app.run_command("ctx prod-eu-1")
+            await wait_until(pilot, lambda: notified(app, "an investigation is running in context staging"), what="refused")
+            assert app.context == "staging" and conn._generation == generation
+            chat.investigation = None
+
             app.run_command("ctx prod-eu-1")
             await pilot.pause()
             assert pod_names(app) == set()  # staging's pods never show under prod's name
@@ -82,6 +94,7 @@ async def test_ctx_switches_cluster_skin_and_back_without_touching_the_theme_set
             args = conn.spec.args
             assert args[args.index("--context") + 1] == "prod-eu-1" and conn._generation > generation
             assert any(r.startswith(f"/api/v1/namespaces/{NS}/pods") for r in prod.requests)
+            assert "--allow-writes" not in args and app.host.tool(Tool.SCALE_DEPLOYMENT) is None  # `*prod*`: readonly
             await wait_until(pilot, lambda: app.theme == PROD_THEME, what="the red skin")
             assert app.current_theme.name == PROD_THEME
             await wait_until(pilot, lambda: "⚠ ctx prod-eu-1" in status_text(app), what="the status bar names prod")
@@ -107,6 +120,7 @@ async def test_ctx_switches_cluster_skin_and_back_without_touching_the_theme_set
             await wait_until(pilot, lambda: pod_names(app) == {"alpha-0", "alpha-1", "alpha-2"}, timeout=30, what="staging again")
             await wait_until(pilot, lambda: app.theme == "sre-light", what="the user's theme restored")
             assert "ctx staging" in status_text(app) and "⚠" not in status_text(app)
+            assert "--allow-writes" in conn.spec.args and app.host.tool(Tool.SCALE_DEPLOYMENT) is not None
             await pilot.pause(0.2)
             assert config.read_bytes() == before
 
@@ -114,6 +128,25 @@ async def test_ctx_switches_cluster_skin_and_back_without_touching_the_theme_set
             app.run_command("theme sre-high-contrast")
             await wait_until(pilot, lambda: yaml.safe_load(config.read_text()).get("theme") == "sre-high-contrast",
                              what="an explicit theme saved")
+
+
+async def test_starting_in_a_prod_context_is_red_from_the_first_frame(tmp_path):
+    with FakeKubeAPI(ClusterData(pods=pods_named("bravo", 2))) as prod:
+        kc = two_cluster_kubeconfig(tmp_path / "kc", prod.url, prod.url)
+        kc.write_text(kc.read_text().replace("current-context: staging", "current-context: prod-eu-1"))
+        config = tmp_path / "config.yaml"
+        config.write_text("theme: sre-light\n")
+
+        def factory() -> McpHost:
+            return McpHost([builtin_server(["--kubeconfig", str(kc), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])])
+
+        app = SREConsoleApp(host_factory=factory, settings=Settings.load(config), refresh_interval=0)
+        assert app.theme == PROD_THEME and app.context == "prod-eu-1"  # decided before the first frame
+        async with app.run_test(size=(180, 50)) as pilot:
+            await wait_until(pilot, lambda: pod_names(app) == {"bravo-0", "bravo-1"}, timeout=30, what="prod's pods")
+            assert "⚠ ctx prod-eu-1" in status_text(app)
+            await pilot.pause(0.2)
+        assert config.read_text() == "theme: sre-light\n"
 
 
 async def test_ctx_in_demo_mode_says_there_is_no_kubeconfig():

@@ -259,6 +259,12 @@ class SREConsoleApp(App[int]):
         if plan.context.name == self.context:
             self.notify(f"already in context {name}", timeout=3)
             return False
+        chat = self.main.chat
+        if chat is not None and getattr(chat, "running", False):
+            # Its next tool calls would read (or write to) the other cluster, under approvals given for this one.
+            self.notify(f"an investigation is running in context {self.context}: let it finish or cancel it (esc in the chat), "
+                        "then switch", title=":ctx", severity="error", timeout=10)
+            return False
         try:
             self.host.respawn(BUILTIN, builtin_server(plan.server_args), f"switching to context {name}")
         except (KeyError, ValueError) as exc:
