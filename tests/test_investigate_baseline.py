@@ -109,3 +109,31 @@ def test_a_chronic_error_from_every_pod_does_not_hide_the_node():
     assert analyst.node_bound("gateway", pods) is None
     fresh = [s for s in analyst.signatures("gateway", ONSET) if "token validation" in s.sample]
     assert analyst.node_bound("gateway", pods, fresh) == "node-3"
+
+
+def test_a_node_that_stopped_reporting_is_the_cause_for_the_pods_on_it():
+    from sre_console.investigate.offline.rules import diagnose
+
+    ev = Evidence()
+    pods = [{"name": "api-1", "app": "api", "namespace": "shop", "node": "n-2", "healthy": False, "status": "Terminating"},
+            {"name": "api-2", "app": "api", "namespace": "shop", "node": "", "healthy": False, "status": "Pending"},
+            {"name": "api-3", "app": "api", "namespace": "shop", "node": "n-1", "healthy": True, "status": "Running"}]
+    ev.add("list_pods", {"namespace": "shop"}, {"namespace": "shop", "pods": pods}, True)
+    ev.add("list_nodes", {}, {"nodes": [
+        {"name": "n-1", "ready": True, "problems": []},
+        {"name": "n-2", "ready": False, "problems": ["Unknown: NodeStatusUnknown Kubelet stopped posting node status."]}]}, True)
+    ev.add("get_events", {"namespace": "shop"}, {"namespace": "shop", "events": [
+        {"type": "Warning", "reason": "NodeNotReady", "object": "pod/api-1", "message": "Node is not ready", "count": 1}]}, True)
+    # The service's own timeouts are as many, but they are the symptom.
+    rows = [{"timestamp": _ts(NOW - timedelta(minutes=i)), "service": "api", "level": "ERROR", "host": "api-3",
+             "message": "request timed out after 10s"} for i in range(8)]
+    ev.add("search_logs", {"service": "api", "level": "ERROR"}, {"rows": rows, "total_matches": 8, "returned": 8}, True)
+    d = diagnose(ev.observations(), {}, ev.unhealthy_services(), focus="api")
+    assert d.category is not None and d.category.name == "node-failure", d.scores
+    assert d.culprit == "api"
+    assert any("n-2" in o.text and o.source == "list_nodes" for o in d.evidence)
+    # A pod that is merely not ready is not a node failure.
+    ev2 = Evidence()
+    ev2.add("list_pods", {"namespace": "shop"}, {"namespace": "shop", "pods": [{**pods[2], "healthy": False, "status": "NotReady"}]}, True)
+    d2 = diagnose(ev2.observations(), {}, ev2.unhealthy_services(), focus="api")
+    assert d2.category is None or d2.category.name != "node-failure"

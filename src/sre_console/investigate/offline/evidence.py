@@ -199,6 +199,13 @@ class Evidence:
                 pod = str(e.get("object", "")).split("/")[-1]
                 svc = self.pod_service(pod)
                 add(Observation(f"{e.get('reason')}: {e.get('message')}", svc, min(3.0, 0.5 * int(e.get("count") or 1)), "get_events", e.get("timestamp")))
+        for n in self.nodes or []:
+            # A node's trouble is evidence for the services whose pods run on it.
+            on_it = sorted({p.get("app") for rows in self.pods.values() for p in rows.values()
+                            if p.get("node") == n.get("name") and p.get("app")}) or [None]
+            for problem in n.get("problems") or []:
+                for svc in on_it:
+                    add(Observation(f"node {n.get('name')}: {problem}", svc, 2.0, "list_nodes"))
         for r in self.log_rows:
             if r.get("level") in ("ERROR", "FATAL", "WARN"):
                 add(Observation(r.get("message", ""), r.get("service"), 0.5 if r.get("level") == "WARN" else 1.0, "search_logs", r.get("timestamp")))

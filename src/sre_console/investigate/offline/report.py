@@ -379,6 +379,18 @@ class ReportWriter:
             parts.append(f"{svc} is a victim of upstream saturation in {up}: calls to {up} time out and fail "
                          f"(\"{self.quote() or 'timeouts'}\"), so requests queue and circuit breakers open; "
                          f"{svc}'s own pods are {'failing too' if bad else 'healthy'}.")
+        elif cat == "node-failure":
+            down = self.failed_nodes()
+            on = [p for p in self.ev.service_pods(svc) if p.get("node") in down]
+            where = f"node {', '.join(down)}" if down else "a node"
+            lost = f" {len(on)} of {svc}'s pods ran there ({', '.join(p['name'] for p in on[:3])})" if on else ""
+            parts.append(f"{svc} suffers a node failure: {where} stopped reporting"
+                         + (f" (\"{_q(self.node_problem(down[0]), 140)}\")" if down else "")
+                         + f", so its pods there are lost or stuck terminating, their replacements wait to be scheduled, and the remaining pods "
+                         f"carry all the load.{lost + '.' if lost else ''} Evidence: \"{self.quote() or d.evidence[0].text}\".")
+            related = self.related_warnings(self.ev.namespace_of(svc), exclude_pattern=True)
+            if related:
+                parts.append("Related warnings: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
         elif cat == "certificate-expiry" and d.upstream:
             parts.append(f"{d.upstream}'s TLS certificate has expired: its clients ({svc}) fail the handshake "
                          f"(\"{self.quote() or d.evidence[0].text}\").")
@@ -609,6 +621,22 @@ class ReportWriter:
             if not nodes:
                 steps.append("Find the nodes under pressure: `kubectl get nodes -o wide` and `kubectl describe nodes | grep -A5 Conditions`.")
             steps.append(f"Clean up evicted pods: `kubectl {kn}delete pods --field-selector=status.phase=Failed`.")
+        elif cat == "node-failure":
+            down = self.failed_nodes()
+            for n in down[:2]:
+                stuck = [p for rows in self.ev.pods.values() for p in rows.values()
+                         if p.get("node") == n and p.get("status") in ("Terminating", "Unknown")]
+                force = "; ".join(f"`kubectl -n {p.get('namespace')} delete pod {p['name']} --grace-period=0 --force`"
+                                  for p in stuck[:3] if p.get("namespace"))
+                steps.append(f"Stop scheduling on the failed node and move its pods: `kubectl cordon {n}` then "
+                             f"`kubectl drain {n} --ignore-daemonsets --delete-emptydir-data`"
+                             + (f"; free the pods stuck there so their replacements can start: {force}." if force else "."))
+                steps.append(f"Find why it stopped reporting: `kubectl describe node {n}`, then the kubelet and container runtime on the host "
+                             f"(`journalctl -u kubelet -u containerd --since -1h`).")
+            if not down:
+                steps.append("Find the failed node: `kubectl get nodes` and `kubectl describe nodes | grep -A6 Conditions`.")
+            steps.append(f"Check the replacements get scheduled: `kubectl {kn}get pods -o wide --field-selector=status.phase=Pending`; "
+                         "if the other nodes lack room, add a node or scale the cluster.")
         elif cat == "certificate-expiry":
             up = d.upstream or svc
             uns = d.upstream_ns or self.ns(up)
@@ -672,6 +700,19 @@ class ReportWriter:
             out += "; see also " + ", ".join(f"runbook://{o}" for o in others)
         return out + "."
 
+    def failed_nodes(self) -> list[str]:
+        """Nodes list_nodes shows not Ready (NotReady or Unknown), else the nodes that node-failure evidence names."""
+        down = [str(n.get("name")) for n in self.ev.nodes or [] if n.get("ready") is False or any(
+            str(p).startswith(("NotReady", "Unknown")) for p in n.get("problems") or [])]
+        if down:
+            return down
+        named = [m.group(1) for o in self.d.evidence for m in [re.search(r"\bnode (\S+?)[:,]? ", o.text)] if m]
+        return list(dict.fromkeys(named))
+
+    def node_problem(self, node: str) -> str:
+        n = next((n for n in self.ev.nodes or [] if n.get("name") == node), None)
+        return "; ".join((n or {}).get("problems") or []) or "not ready"
+
     def s_follow_up(self) -> str:
         cat = self.d.category.name if self.d.category else None
         svc = self.culprit
@@ -683,6 +724,8 @@ class ReportWriter:
             "resource-pressure-eviction": "Set requests to real usage, cap ephemeral storage and log volume, and alert on node pressure "
                 "before evictions start.",
             "certificate-expiry": "Automate renewal and alert 30 days before any certificate expires.",
+            "node-failure": "Spread replicas across nodes (topology spread constraints, a PodDisruptionBudget), keep spare capacity for one "
+                            "node's pods, and alert on NotReady nodes before the pods' toleration runs out.",
             "bad-image": "Verify images exist before rollout (CI pushes, then deploys by digest).",
             "dns-failure": "Monitor CoreDNS errors and latency; cache DNS in clients.",
             "upstream-saturation": f"Agree capacity with {self.d.upstream or 'the dependency'}'s owners; add timeouts, retries with backoff "
