@@ -71,7 +71,9 @@ def _args_for(tool: Any, sc: Any) -> list[dict[str, Any]]:
         if guess and guess.get("namespace"):
             values["namespace"] = guess["namespace"]
     out = [{k: values[k] for k in props if k in values and (k in required or k in ("namespace",))}]
-    kind_enum = (props.get("kind") or {}).get("enum")
+    kind_prop = props.get("kind") or {}
+    # an optional kind is anyOf [enum, null]: each of its kinds reads its own objects
+    kind_enum = kind_prop.get("enum") or next((a["enum"] for a in kind_prop.get("anyOf") or [] if "enum" in a), None)
     if kind_enum:
         out = [{**out[0], "kind": k} for k in kind_enum]
         for args in out:

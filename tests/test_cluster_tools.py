@@ -57,8 +57,21 @@ DEPLOYS = [
      "diff": {"env": {"DB_POOL_MAX": ["50", "5"]}}},
 ]
 WORKLOADS = [
-    {"kind": "StatefulSet", "name": "orders-db", "namespace": NS, "replicas": 2, "ready": 1, "image": "postgres:15", "volume_claims": ["data"]},
-    {"kind": "DaemonSet", "name": "log-agent", "namespace": NS, "desired": 3, "ready": 3, "image": "acme/agent:1"},
+    # Mid-rollout: one of two pods runs revision 3, the other still revision 2.
+    {"kind": "StatefulSet", "name": "orders-db", "namespace": NS, "replicas": 2, "ready": 1, "updated": 1, "image": "postgres:15",
+     "volume_claims": ["data"], "env": {"PGDATA": "/data"},
+     "revisions": [
+         {"revision": 1, "image": "postgres:14", "at": "-20d", "change": "initial"},
+         {"revision": 2, "image": "postgres:15", "at": "-5d", "change": "postgres 15", "diff": {"image": ["postgres:14", "postgres:15"]}},
+         {"revision": 3, "at": "-2h", "change": "max_connections 100 -> 300", "diff": {"env": {"PG_MAX_CONNECTIONS": ["100", "300"]}}},
+     ]},
+    {"kind": "DaemonSet", "name": "log-agent", "namespace": NS, "desired": 3, "ready": 3, "image": "acme/agent:1",
+     "revisions": [
+         {"revision": 1, "image": "acme/agent:0.9", "at": "-30d"},
+         {"revision": 2, "image": "acme/agent:1", "at": "-7d", "diff": {"image": ["acme/agent:0.9", "acme/agent:1"]}},
+         {"revision": 3, "at": "-1h", "change": "ship to the new sink", "diff": {"configmaps": {"log-agent-config": {"outputs": ["old", "new"]}}}},
+         {"revision": 4, "at": "-10m", "diff": {"resources": {"limits.memory": ["256Mi", "512Mi"]}}},
+     ]},
     {"kind": "Job", "name": "migrate-42", "namespace": NS, "failed": 7, "backoff_limit": 6, "started": "-1h",
      "failed_reason": "BackoffLimitExceeded", "failed_message": "Job has reached the specified backoff limit"},
     {"kind": "CronJob", "name": "nightly-report", "namespace": NS, "schedule": "0 2 * * *", "last_schedule": "-5h", "last_successful": "-29h"},
@@ -114,6 +127,13 @@ CALLS = [
     ("list_workloads", {"namespace": NS, "kind": "CronJob"}),
     ("get_rollout_history", {"namespace": NS, "name": "web"}),
     ("get_rollout_history", {"namespace": NS, "name": "nope"}),
+    ("get_rollout_history", {"namespace": NS, "name": "orders-db"}),
+    ("get_rollout_history", {"namespace": NS, "name": "log-agent", "kind": "DaemonSet"}),
+    ("get_rollout_history", {"namespace": NS, "name": "orders-db", "compare": [1, 3]}),
+    ("get_rollout_history", {"namespace": NS, "name": "log-agent", "compare": [1, 4]}),
+    ("get_rollout_history", {"namespace": NS, "name": "web", "compare": [1, 3]}),
+    ("get_rollout_history", {"namespace": NS, "name": "web", "compare": [1, 9]}),
+    ("get_rollout_history", {"namespace": NS, "name": "web", "kind": "StatefulSet"}),
     ("list_nodes", {}),
     ("get_service_endpoints", {"namespace": NS}),
     ("get_service_endpoints", {"namespace": NS, "service": "payments"}),
@@ -173,7 +193,7 @@ async def test_fixture_and_real_client_agree(answers):
     for path in ("/apis/apps/v1/namespaces/shop/statefulsets", "/apis/batch/v1/namespaces/shop/cronjobs", "/api/v1/nodes",
                  "/api/v1/namespaces/shop/endpoints", "/api/v1/namespaces/shop/persistentvolumeclaims",
                  "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers", "/api/v1/nodes/w1/proxy/stats/summary",
-                 "/api/v1/namespaces/shop/secrets/web-db"):
+                 "/api/v1/namespaces/shop/secrets/web-db", "/apis/apps/v1/namespaces/shop/controllerrevisions"):
         assert any(unquote(r.split("?")[0]) == path for r in reqs), path
 
 
@@ -201,10 +221,61 @@ async def test_config_only_revision_is_visible(answers):
     assert h["revisions"][1]["diff"]["change_kind"] == "image"
     last = h["revisions"][2]
     assert last["diff"]["change_kind"] == "config-only" and h["config_only_revisions"] == [3]
-    assert {"field": "containers.web.env.DB_POOL_MAX", "from": "50", "to": "5"} in last["diff"]["changes"]
+    # The same diff, in the same format, as the scenario's deploys.yaml declared for revision 3.
+    assert last["diff"]["areas"] == DEPLOYS[2]["diff"] and last["diff"]["changes"] == ["env DB_POOL_MAX: 50 → 5"]
     assert last["change_cause"] == "pool size 50 -> 5" and last["template"]["configmaps"] == ["web-config"]
+    assert h["kind"] == "Deployment" and h["deployment"] == "web" and last["replicaset"].startswith("web-")
     err = answers[0][("get_rollout_history", repr({"namespace": NS, "name": "nope"}))][1]
-    assert err[0] and "api, payments, web" in err[1]["error"]["hint"]
+    assert err[0] and "Deployment api" in err[1]["error"]["hint"] and "StatefulSet orders-db" in err[1]["error"]["hint"]
+    assert "DaemonSet log-agent" in err[1]["error"]["hint"]
+
+
+async def test_statefulset_history_from_controller_revisions(answers):
+    h = _get(answers, "get_rollout_history", namespace=NS, name="orders-db")[1]
+    assert h["kind"] == "StatefulSet" and h["name"] == "orders-db" and "deployment" not in h
+    revs = h["revisions"]
+    assert [r["revision"] for r in revs] == [1, 2, 3] and h["current_revision"] == 3
+    assert all(r["controller_revision"].startswith("orders-db-") for r in revs)
+    assert [r["template"]["containers"]["orders-db"]["image"] for r in revs] == ["postgres:14", "postgres:15", "postgres:15"]
+    assert revs[1]["diff"]["change_kind"] == "image" and revs[1]["diff"]["changes"] == ["image: postgres:14 → postgres:15"]
+    assert revs[2]["diff"]["change_kind"] == "config-only" and h["config_only_revisions"] == [3]
+    assert revs[2]["diff"]["areas"] == {"env": {"PG_MAX_CONNECTIONS": ["100", "300"]}}
+    # Env the revisions did not touch ran all along.
+    assert all(r["template"]["containers"]["orders-db"]["env"]["PGDATA"] == "/data" for r in revs)
+    # Mid-rollout: one pod on revision 3 (updateRevision), one still on 2 (currentRevision).
+    assert [r["replicas"] for r in revs] == [None, 1, 1] and revs[2]["change_cause"] == "max_connections 100 -> 300"
+
+
+async def test_daemonset_history_config_only_and_resources(answers):
+    h = _get(answers, "get_rollout_history", namespace=NS, name="log-agent", kind="DaemonSet")[1]
+    assert h["kind"] == "DaemonSet" and [r["revision"] for r in h["revisions"]] == [1, 2, 3, 4]
+    assert [r["current"] for r in h["revisions"]] == [False, False, False, True] and h["current_revision"] == 4
+    three, four = h["revisions"][2], h["revisions"][3]
+    # A ConfigMap's new content reaches pods as a checksum annotation: config-only, image unchanged.
+    assert three["diff"]["change_kind"] == "config-only" and list(three["diff"]["areas"]) == ["annotations"]
+    assert "checksum/configmap-log-agent-config" in three["diff"]["areas"]["annotations"]
+    assert four["diff"] == {"change_kind": "resources", "changes": ["resources limits.memory: 256Mi → 512Mi"],
+                            "areas": {"resources": {"limits.memory": ["256Mi", "512Mi"]}}}
+    assert four["replicas"] == 3 and three["replicas"] is None
+    wrong = answers[0][("get_rollout_history", repr({"namespace": NS, "name": "web", "kind": "StatefulSet"}))][1]
+    assert wrong[0] and "StatefulSet 'web' not found" in wrong[1]["error"]["message"]
+
+
+async def test_compare_any_two_revisions(answers):
+    sts = _get(answers, "get_rollout_history", namespace=NS, name="orders-db", compare=[1, 3])[1]["comparison"]
+    # 1 → 3 skips 2: the image of 1→2 and the env of 2→3 both show.
+    assert (sts["from"], sts["to"], sts["change_kind"]) == (1, 3, "image")
+    assert sts["areas"] == {"image": ["postgres:14", "postgres:15"], "env": {"PG_MAX_CONNECTIONS": ["100", "300"]}}
+    assert "-    image: postgres:14" in sts["yaml_diff"] and "+    image: postgres:15" in sts["yaml_diff"]
+    assert sts["yaml_diff"].startswith("--- revision 1\n+++ revision 3")
+    assert "controller-revision-hash" not in sts["yaml_diff"]  # differs by construction, not a change
+    ds = _get(answers, "get_rollout_history", namespace=NS, name="log-agent", compare=[1, 4])[1]["comparison"]
+    assert ds["change_kind"] == "image" and set(ds["areas"]) == {"image", "resources", "annotations"}
+    web = _get(answers, "get_rollout_history", namespace=NS, name="web", compare=[1, 3])[1]
+    assert web["comparison"]["areas"] == {"image": ["acme/web:v0.9", "acme/web:v1"], "env": {"DB_POOL_MAX": ["50", "5"]}}
+    assert all("pod_template" not in r for r in web["revisions"])  # compare adds one diff, not every template
+    err = answers[0][("get_rollout_history", repr({"namespace": NS, "name": "web", "compare": [1, 9]}))][1]
+    assert err[0] and "no revision 9" in err[1]["error"]["message"] and err[1]["error"]["hint"] == "revisions kept: 1, 2, 3"
 
 
 async def test_node_pressure_not_ready_and_requests(answers):
@@ -311,3 +382,21 @@ def test_selector_grammar():
     assert not kube.labels_match({"app": "a"}, reqs)
     with pytest.raises(kube.SelectorError):
         kube.parse_selector("!app=x")
+
+
+async def test_recent_deploys_of_a_cluster_say_config_only(scenario_dir, tmp_path):
+    # A real cluster keeps no deploys.yaml: its ReplicaSets are diffed by the same code as the
+    # history, so revision 3 (env only) is a config deploy there too, in the same words.
+    fixture_server, frt = build_server(ServerConfig(scenario=str(scenario_dir), audit_log=tmp_path / "a1.jsonl", rag=False))
+    with FakeKubeAPI(ClusterData.from_scenario(frt.scenario)) as api:
+        kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, namespace=NS)
+        real_server, _ = build_server(ServerConfig(kubeconfig=kc, audit_log=tmp_path / "a2.jsonl", rag=False,
+                                                   services=[{"name": "web", "namespace": NS, "deployment": "web"}]))
+        args = {"service_name": "web", "hours_back": 720}
+        async with Client(fixture_server) as fc, Client(real_server) as rc:
+            answers = [await _call(fc, "get_recent_deploys", args), await _call(rc, "get_recent_deploys", args)]
+    for err, res, text in answers:
+        assert not err, text
+        by_rev = {d["revision"]: d for d in res["deploys"]}
+        assert (by_rev[3]["kind"], by_rev[3]["config_only"], by_rev[3]["changes"]) == ("config", True, ["env DB_POOL_MAX: 50 → 5"])
+        assert (by_rev[2]["kind"], by_rev[2]["config_only"]) == ("image", False)

@@ -49,6 +49,8 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("StatefulSet", "apps/v1", "statefulsets", True, "AppsV1Api", "stateful_set", ("sts", "statefulset", "statefulsets")),
     Kind("DaemonSet", "apps/v1", "daemonsets", True, "AppsV1Api", "daemon_set", ("ds", "daemonset", "daemonsets")),
     Kind("ReplicaSet", "apps/v1", "replicasets", True, "AppsV1Api", "replica_set", ("rs", "replicaset", "replicasets")),
+    Kind("ControllerRevision", "apps/v1", "controllerrevisions", True, "AppsV1Api", "controller_revision",
+         ("controllerrevision", "controllerrevisions")),
     Kind("Job", "batch/v1", "jobs", True, "BatchV1Api", "job", ("job", "jobs")),
     Kind("CronJob", "batch/v1", "cronjobs", True, "BatchV1Api", "cron_job", ("cj", "cronjob", "cronjobs")),
     Kind("HorizontalPodAutoscaler", "autoscaling/v2", "horizontalpodautoscalers", True, "AutoscalingV2Api",

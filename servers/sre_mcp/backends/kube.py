@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sre_mcp.deploy_diff import comparable_template, revision_diff
 from sre_mcp.timeutil import age, now_utc, parse_iso
 
 HEALTHY_STATUSES = {"Running", "Completed", "Succeeded"}
@@ -523,77 +524,99 @@ def template_summary(template: dict[str, Any]) -> dict[str, Any]:
             "annotations": annotations}
 
 
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: d}
+def _owned_by(obj: dict[str, Any], owner: dict[str, Any]) -> bool:
+    name, uid, kind = _meta(owner).get("name"), _meta(owner).get("uid"), owner.get("kind")
+    return any(o.get("kind") == kind and (o.get("name") == name or (uid and o.get("uid") == uid))
+               for o in _meta(obj).get("ownerReferences") or [])
 
 
-def template_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """What changed from one revision's template summary to the next, and what kind of change it is:
-    `image` when any image changed, else `config` (env, ConfigMap/Secret references, annotations such
-    as a config checksum), `resources`, `probes`, or `none`."""
-    a, b = _flatten(old), _flatten(new)
-    changes = [{"field": k, "from": a.get(k), "to": b.get(k)} for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    kinds = set()
-    for c in changes:
-        f = c["field"]
-        if f.endswith(".image"):
-            kinds.add("image")
-        elif ".env." in f or f.startswith(("configmaps", "secrets", "annotations")):
-            kinds.add("config")
-        elif ".resources." in f:
-            kinds.add("resources")
-        elif f.endswith((".liveness", ".readiness")):
-            kinds.add("probes")
-        else:
-            kinds.add("other")
-    if not changes:
-        summary = "none"
-    elif "image" in kinds:
-        summary = "image"
-    elif kinds == {"config"}:
-        summary = "config-only"
-    else:
-        summary = "+".join(sorted(kinds))
-    return {"change_kind": summary, "changes": changes}
+def revision_template(obj: dict[str, Any]) -> dict[str, Any]:
+    """The pod template a revision object keeps: a ReplicaSet's spec.template, or what a
+    ControllerRevision's data (the patch that restores it) holds under spec.template."""
+    if obj.get("kind") == "ControllerRevision" or "revision" in obj and "data" in obj:
+        template = (((obj.get("data") or {}).get("spec") or {}).get("template")) or {}
+        return {k: v for k, v in template.items() if k != "$patch"}
+    return (obj.get("spec") or {}).get("template") or {}
 
 
-def rollout_history(deployment: dict[str, Any], replicasets: list[dict[str, Any]], now: datetime | None = None) -> list[dict[str, Any]]:
-    """The Deployment's revisions, oldest first, from the ReplicaSets it owns (as
-    `kubectl rollout history` reads them), each with the diff from the one before."""
-    name = _meta(deployment).get("name")
-    uid = _meta(deployment).get("uid")
-    current = (_meta(deployment).get("annotations") or {}).get(REVISION)
+def _revision_number(obj: dict[str, Any]) -> int | None:
+    if "revision" in obj:  # a ControllerRevision carries its number as a field
+        return int(obj["revision"]) if str(obj["revision"]).isdigit() else None
+    rev = (_meta(obj).get("annotations") or {}).get(REVISION)
+    return int(rev) if str(rev or "").isdigit() else None
+
+
+def rollout_history(workload: dict[str, Any], owned: list[dict[str, Any]], now: datetime | None = None,
+                    pod_templates: bool = False) -> list[dict[str, Any]]:
+    """A workload's revisions, oldest first, as `kubectl rollout history` reads them: a Deployment's
+    from the ReplicaSets it owns (the revision annotation), a StatefulSet's or DaemonSet's from its
+    ControllerRevisions. Each carries what it runs (`template`, a summary) and the diff from the one
+    before (`diff`: change_kind, changes in words, areas; see deploy_diff). With `pod_templates`,
+    each also keeps its whole pod template (`pod_template`, for compare_revisions and yaml_diff)."""
+    kind = workload.get("kind") or "Deployment"
+    status = workload.get("status") or {}
     revs = []
-    for rs in replicasets:
-        owners = _meta(rs).get("ownerReferences") or []
-        if not any(o.get("kind") == "Deployment" and (o.get("name") == name or (uid and o.get("uid") == uid)) for o in owners):
+    for obj in owned:
+        if not _owned_by(obj, workload):
             continue
-        ann = _meta(rs).get("annotations") or {}
-        rev = ann.get(REVISION)
-        if not str(rev or "").isdigit():
+        number = _revision_number(obj)
+        if number is None:
             continue
-        template = (rs.get("spec") or {}).get("template") or {}
-        revs.append({
-            "revision": int(rev),
-            "replicaset": _meta(rs).get("name"),
-            "created": _meta(rs).get("creationTimestamp"),
-            "age": age(parse_iso(_meta(rs).get("creationTimestamp")), now),
-            "change_cause": ann.get(CHANGE_CAUSE),
-            "replicas": int((rs.get("status") or {}).get("replicas") or 0),
-            "current": str(rev) == str(current),
-            "template": template_summary(template),
-        })
+        name = _meta(obj).get("name")
+        entry: dict[str, Any] = {
+            "revision": number,
+            "created": _meta(obj).get("creationTimestamp"),
+            "age": age(parse_iso(_meta(obj).get("creationTimestamp")), now),
+            "change_cause": (_meta(obj).get("annotations") or {}).get(CHANGE_CAUSE),
+        }
+        if kind == "Deployment":
+            entry["replicaset"] = name
+            entry["replicas"] = int((obj.get("status") or {}).get("replicas") or 0)
+        else:
+            entry["controller_revision"] = name
+            entry["replicas"] = None  # filled below where the workload's status says
+        entry["template"] = template_summary(revision_template(obj))
+        entry["pod_template"] = comparable_template(revision_template(obj))
+        revs.append(entry)
     revs.sort(key=lambda r: r["revision"])
+    if kind == "Deployment":
+        current = str((_meta(workload).get("annotations") or {}).get(REVISION))
+        for r in revs:
+            r["current"] = str(r["revision"]) == current
+    elif revs:
+        # A StatefulSet names the revision its spec is at (updateRevision) and the one its older pods
+        # run (currentRevision); a DaemonSet's latest ControllerRevision is its spec's template.
+        update = status.get("updateRevision") if kind == "StatefulSet" else None
+        latest = next((r for r in revs if r["controller_revision"] == update), revs[-1])
+        for r in revs:
+            r["current"] = r is latest
+        if kind == "StatefulSet":
+            for r in revs:
+                if r["controller_revision"] == status.get("updateRevision"):
+                    r["replicas"] = int(status.get("updatedReplicas") or 0)
+                elif r["controller_revision"] == status.get("currentRevision"):
+                    r["replicas"] = int(status.get("currentReplicas") or 0)
+        else:
+            latest["replicas"] = int(status.get("updatedNumberScheduled") or 0)
     for before, after in zip(revs, revs[1:]):
-        after["diff"] = template_diff(before["template"], after["template"])
+        after["diff"] = compare_revisions(before, after)
     if revs:
         revs[0]["diff"] = None  # the oldest kept revision: nothing to compare with
+    if not pod_templates:
+        for r in revs:
+            del r["pod_template"]
     return revs
+
+
+def compare_revisions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """revision_diff of two revisions as rollout_history builds them (with their pod templates):
+    `other` when the templates differ only in what the summary does not read
+    (tolerations, affinity, volumes mounts...)."""
+    d = revision_diff(old["template"], new["template"])
+    if d["change_kind"] == "none" and old["pod_template"] != new["pod_template"]:
+        d["change_kind"] = "other"
+        d["changes"] = ["the pod template changed outside images, env, resources, probes and ConfigMap/Secret references"]
+    return d
 
 
 # --- nodes ----------------------------------------------------------------------------

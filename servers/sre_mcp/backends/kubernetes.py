@@ -22,7 +22,9 @@ from typing import Any, Callable
 import yaml
 
 from sre_mcp.backends.base import BackendError, NotFound
+from sre_mcp.backends import kube
 from sre_mcp.backends.kinds import KINDS
+from sre_mcp.deploy_diff import change_kind, template_diff
 from sre_mcp.timeutil import parse_iso
 
 # From this many namespaces on, a kind is read with one cluster-wide list + watch filtered to
@@ -549,12 +551,20 @@ class KubernetesDeploys:
         )
         current = ((deployment or {}).get("metadata", {}).get("annotations") or {}).get(REVISION)
         complete = _rollout_complete(deployment) if deployment else None
+        owned = [rs for rs in self.cluster.list_replicasets(svc.namespace)
+                 if any(o.get("kind") == "Deployment" and o.get("name") == svc.deployment
+                        for o in (rs.get("metadata") or {}).get("ownerReferences") or [])]
+        # Each revision against the one before it, whether or not that one is in the window: the
+        # same diff get_rollout_history shows, so a config-only revision is not called an image deploy.
+        diffs: dict[str, dict[str, Any]] = {}
+        numbered = sorted((r for r in owned if str(((r.get("metadata") or {}).get("annotations") or {}).get(REVISION, "")).isdigit()),
+                          key=lambda r: int(r["metadata"]["annotations"][REVISION]))
+        for before, after in zip(numbered, numbered[1:]):
+            diffs[after["metadata"]["name"]] = template_diff(kube.template_summary(kube.revision_template(before)),
+                                                             kube.template_summary(kube.revision_template(after)))
         out = []
-        for rs in self.cluster.list_replicasets(svc.namespace):
+        for rs in owned:
             meta = rs.get("metadata") or {}
-            owners = meta.get("ownerReferences") or []
-            if not any(o.get("kind") == "Deployment" and o.get("name") == svc.deployment for o in owners):
-                continue
             annotations = meta.get("annotations") or {}
             at = parse_iso(meta.get("creationTimestamp"))
             if at is None or at < since:
@@ -566,7 +576,7 @@ class KubernetesDeploys:
                 status = "current" if complete else "rolling out"
             else:
                 status = "superseded"
-            out.append({
+            entry = {
                 "service": service,
                 "version": _tag(image),
                 "image": image,
@@ -576,7 +586,12 @@ class KubernetesDeploys:
                 "change": annotations.get(CHANGE_CAUSE),
                 "status": status,
                 "replicaset": meta.get("name"),
-            })
+            }
+            diff = diffs.get(meta.get("name"))
+            if diff:
+                entry["diff"] = diff
+                entry["kind"] = "image" if change_kind(diff) == "image" else "config"
+            out.append(entry)
         return sorted(out, key=lambda d: (d["at"] or "", str(d["revision"])), reverse=True)
 
 

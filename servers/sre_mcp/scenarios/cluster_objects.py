@@ -5,12 +5,14 @@ services.yaml, pvcs.yaml, configmaps.yaml (ConfigMaps and Secrets) and hpas.yaml
 are short hand-written forms (format: README.md beside this file); each becomes the
 API object a real cluster returns. Endpoints are derived from the Services and the
 pods the way the endpoints controller derives them, and ReplicaSets (a Deployment's
-revisions) from deploys.yaml, so a scenario cannot contradict itself.
+revisions) from deploys.yaml, so a scenario cannot contradict itself; a StatefulSet's or
+DaemonSet's ControllerRevisions come from its `revisions:` entries in workloads.yaml.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 from typing import Any
 
@@ -287,10 +289,62 @@ def hpa(ctx: Any, raw: dict, i: int) -> dict[str, Any]:
                        "conditions": conds}}
 
 
+def _templates(base: dict[str, Any], entries: list[dict[str, Any]], current_rev: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(entry, pod template) per revision entry, oldest first: each template the one before with the
+    entry's image and diff applied (image, env, resources, and a checksum annotation per changed
+    ConfigMap, which is how a config-only rollout reaches pods). The current revision runs the
+    base template's image: the workload's own file is the truth of what runs now."""
+    container = dict(base["spec"]["containers"][0])
+    env: dict[str, str] = {}
+    resources: dict[str, Any] = {}
+    annotations: dict[str, str] = {}
+    # What ran before the first recorded change: the "old" side of each key's first diff.
+    for e in entries:
+        for k, (old, _) in ((e.get("diff") or {}).get("env") or {}).items():
+            if k not in env and old is not None:
+                env.setdefault(k, str(old))
+        for path, (old, _) in ((e.get("diff") or {}).get("resources") or {}).items():
+            section, _, res = str(path).partition(".")
+            if old is not None:
+                resources.setdefault(section, {}).setdefault(res, str(old))
+    # Keys no entry changes ran unchanged all along: the workload's own env.
+    changed = {k for e in entries for k in ((e.get("diff") or {}).get("env") or {})}
+    env.update({e["name"]: e["value"] for e in container.get("env") or [] if "value" in e and e["name"] not in changed})
+    out = []
+    for e in entries:
+        diff = e.get("diff") or {}
+        if e.get("image"):
+            container["image"] = e["image"]
+        for k, (_, new) in ((diff.get("env") or {}).items()):
+            if new is None:
+                env.pop(k, None)
+            else:
+                env[k] = str(new)
+        for path, (_, new) in ((diff.get("resources") or {}).items()):
+            section, _, res = str(path).partition(".")
+            if new is None:
+                resources.get(section, {}).pop(res, None)
+            else:
+                resources.setdefault(section, {})[res] = str(new)
+        for cm, keys in (diff.get("configmaps") or {}).items():
+            annotations[f"checksum/configmap-{cm}"] = hashlib.sha256(repr(sorted(keys.items())).encode()).hexdigest()[:12]
+        c = {**container, "env": [{"name": k, "value": v} for k, v in sorted(env.items())]}
+        if not c["env"]:
+            del c["env"]
+        if resources:
+            c["resources"] = {s: dict(v) for s, v in resources.items() if v}
+        if str(e["revision"]) == current_rev:
+            c["image"] = base["spec"]["containers"][0]["image"]
+        template = {"metadata": {"labels": dict(base["metadata"]["labels"]),
+                                 **({"annotations": dict(annotations)} if annotations else {})},
+                    "spec": {**base["spec"], "containers": [c]}}
+        out.append((e, template))
+    return out
+
+
 def replicasets(deployments: list[dict[str, Any]], deploys: list[dict[str, Any]], services: list[Any]) -> list[dict[str, Any]]:
-    """A Deployment's ReplicaSets, one per deploys.yaml revision of its service, oldest first; each
-    template is the one before it with the entry's diff applied (image, env, resources, and a
-    checksum annotation per changed ConfigMap, which is how a config-only rollout reaches pods)."""
+    """A Deployment's ReplicaSets, one per deploys.yaml revision of its service, oldest first (templates
+    from `_templates`)."""
     out = []
     for dep in deployments:
         dm = dep["metadata"]
@@ -304,53 +358,18 @@ def replicasets(deployments: list[dict[str, Any]], deploys: list[dict[str, Any]]
                             "image": dep["spec"]["template"]["spec"]["containers"][0]["image"]})
             entries.sort(key=lambda d: int(d["revision"]))
         base = dep["spec"]["template"]
-        container = dict(base["spec"]["containers"][0])
-        env: dict[str, str] = {}
-        resources: dict[str, Any] = {}
-        annotations: dict[str, str] = {}
-        # What ran before the first recorded change: the "old" side of each key's first diff.
-        for e in entries:
-            for k, (old, _) in ((e.get("diff") or {}).get("env") or {}).items():
-                if k not in env and old is not None:
-                    env.setdefault(k, str(old))
-            for path, (old, _) in ((e.get("diff") or {}).get("resources") or {}).items():
-                section, _, res = str(path).partition(".")
-                if old is not None:
-                    resources.setdefault(section, {}).setdefault(res, str(old))
-        for e in entries:
-            diff = e.get("diff") or {}
-            if e.get("image"):
-                container["image"] = e["image"]
-            for k, (_, new) in ((diff.get("env") or {}).items()):
-                if new is None:
-                    env.pop(k, None)
-                else:
-                    env[k] = str(new)
-            for path, (_, new) in ((diff.get("resources") or {}).items()):
-                section, _, res = str(path).partition(".")
-                if new is None:
-                    resources.get(section, {}).pop(res, None)
-                else:
-                    resources.setdefault(section, {})[res] = str(new)
-            for cm, keys in (diff.get("configmaps") or {}).items():
-                annotations[f"checksum/configmap-{cm}"] = hashlib.sha256(repr(sorted(keys.items())).encode()).hexdigest()[:12]
-            c = {**container, "env": [{"name": k, "value": v} for k, v in sorted(env.items())]}
-            if not c["env"]:
-                del c["env"]
-            if resources:
-                c["resources"] = {s: dict(v) for s, v in resources.items() if v}
+        for e, template in _templates(base, entries, current_rev):
             rev = int(e["revision"])
             tmpl_hash = hashlib.md5(f"{dm['name']}{rev}".encode()).hexdigest()[:9]
             is_current = str(rev) == current_rev
-            if is_current:
-                c["image"] = base["spec"]["containers"][0]["image"]  # deployments.yaml is the truth of what runs now
             rs_ann = {REVISION: str(rev)}
             if e.get("change"):
                 rs_ann["kubernetes.io/change-cause"] = str(e["change"])
             replicas = int(dep["spec"].get("replicas") or 0) if is_current else 0
-            template = {"metadata": {"labels": {**base["metadata"]["labels"], "pod-template-hash": tmpl_hash},
-                                     **({"annotations": dict(annotations)} if annotations else {})},
-                        "spec": {**base["spec"], "containers": [c]}}
+            if is_current:
+                # The Deployment runs what its current ReplicaSet runs.
+                dep["spec"]["template"] = copy.deepcopy(template)
+            template["metadata"]["labels"]["pod-template-hash"] = tmpl_hash
             out.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                         "metadata": {"name": f"{dm['name']}-{tmpl_hash}", "namespace": dm["namespace"],
                                      "creationTimestamp": e.get("at") or dm.get("creationTimestamp"),
@@ -360,11 +379,64 @@ def replicasets(deployments: list[dict[str, Any]], deploys: list[dict[str, Any]]
                                                           "uid": dm.get("uid"), "controller": True}]},
                         "spec": {"replicas": replicas, "selector": dep["spec"]["selector"], "template": template},
                         "status": {"replicas": replicas, "readyReplicas": int(dep["status"].get("readyReplicas") or 0) if is_current else 0}})
-            if is_current:
-                # The Deployment runs what its current ReplicaSet runs.
-                dep["spec"]["template"] = {"metadata": {"labels": dict(base["metadata"]["labels"]),
-                                                        **({"annotations": dict(annotations)} if annotations else {})},
-                                           "spec": {**base["spec"], "containers": [c]}}
+    return out
+
+
+def controller_revisions(ctx: Any, workload_obj: dict[str, Any], raw: dict, where: str) -> list[dict[str, Any]]:
+    """A StatefulSet's or DaemonSet's ControllerRevisions from its `revisions:` entries (deploys.yaml's
+    form: revision, image, at, change, diff), oldest first; the newest is the spec's template. Without
+    entries, one revision for the template it runs, as a cluster always keeps. The workload's template
+    and (StatefulSet) status revisions are set to agree with them."""
+    from sre_mcp.deploy_diff import normalize_diff
+
+    meta = workload_obj["metadata"]
+    entries = []
+    for j, e in enumerate(raw.get("revisions") or []):
+        w = f"{where}.revisions[{j}]"
+        if not isinstance(e, dict) or not str(e.get("revision", "")).isdigit():
+            raise _err(ctx, w, "a revision is a mapping with a whole-number revision (and image, at, change, diff)")
+        e = {**e, "revision": int(e["revision"]), "at": iso(ctx.at(e.get("at", "-1d"), w))}
+        if e.get("diff") is not None:
+            try:
+                e["diff"] = normalize_diff(e["diff"])
+            except ValueError as exc:
+                raise _err(ctx, f"{w}.diff", str(exc)) from None
+        entries.append(e)
+    if len({e["revision"] for e in entries}) != len(entries):
+        raise _err(ctx, where, "revisions: each revision number once")
+    entries.sort(key=lambda e: e["revision"])
+    status = workload_obj["status"]
+    base = workload_obj["spec"]["template"]
+    if not entries:
+        entries = [{"revision": 1, "at": meta["creationTimestamp"]}]
+        names = {1: status.get("updateRevision") or f"{meta['name']}-{hashlib.md5(meta['name'].encode()).hexdigest()[:10]}"}
+    else:
+        names = {e["revision"]: f"{meta['name']}-" + hashlib.md5(f"{meta['name']}{e['revision']}".encode()).hexdigest()[:10]
+                 for e in entries}
+    latest = str(entries[-1]["revision"])
+    out = []
+    for e, template in _templates(base, entries, latest):
+        rev = e["revision"]
+        if str(rev) == latest:
+            workload_obj["spec"]["template"] = copy.deepcopy(template)
+        template["metadata"]["labels"]["controller-revision-hash"] = names[rev].rsplit("-", 1)[-1]
+        template["$patch"] = "replace"
+        ann = {"kubernetes.io/change-cause": str(e["change"])} if e.get("change") else {}
+        out.append({"apiVersion": "apps/v1", "kind": "ControllerRevision",
+                    "metadata": {"name": names[rev], "namespace": meta["namespace"], "creationTimestamp": e.get("at"),
+                                 "labels": {**base["metadata"]["labels"], "controller-revision-hash": names[rev].rsplit("-", 1)[-1]},
+                                 **({"annotations": ann} if ann else {}),
+                                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": workload_obj["kind"], "name": meta["name"],
+                                                      "uid": meta.get("uid"), "controller": True, "blockOwnerDeletion": True}]},
+                    "data": {"spec": {"template": template}}, "revision": rev})
+    if workload_obj["kind"] == "StatefulSet" and raw.get("revisions"):
+        # Mid-rollout (fewer pods updated than desired) the older pods still run the revision before.
+        status["updateRevision"] = names[entries[-1]["revision"]]
+        rolling = len(entries) > 1 and status["updatedReplicas"] < status["replicas"]
+        status["currentRevision"] = names[entries[-2]["revision"]] if rolling else status["updateRevision"]
+    if workload_obj["kind"] == "StatefulSet":
+        status["currentReplicas"] = (status["replicas"] - status["updatedReplicas"]
+                                     if status["currentRevision"] != status["updateRevision"] else status["replicas"])
     return out
 
 
@@ -379,6 +451,10 @@ def load(ctx: Any, sc: Any) -> None:
     for i, r in enumerate(_list(ctx, "workloads.yaml")):
         w = workload(ctx, r, i)
         objects.setdefault(w["kind"], []).append(w)
+        if w["kind"] in ("StatefulSet", "DaemonSet"):
+            objects.setdefault("ControllerRevision", []).extend(controller_revisions(ctx, w, r, f"workloads.yaml[{i}]"))
+        elif r.get("revisions"):
+            raise _err(ctx, f"workloads.yaml[{i}]", "revisions: only StatefulSets and DaemonSets keep ControllerRevisions")
     objects["Service"] = [service(ctx, r, i) for i, r in enumerate(_list(ctx, "services.yaml"))]
     objects["Endpoints"] = [endpoints_for(s, sc.pods) for s in objects["Service"]]
     objects["PersistentVolumeClaim"] = []

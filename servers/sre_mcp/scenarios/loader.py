@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sre_mcp.deploy_diff import normalize_diff
+from sre_mcp.deploy_diff import change_kind, normalize_diff
 from sre_mcp.scenarios.common import ScenarioError, _uid, _yaml  # noqa: F401 - ScenarioError is this module's too
 from sre_mcp.series import Piecewise
 from sre_mcp.timeutil import iso, iso_ms, now_utc, parse_relative
@@ -482,7 +482,7 @@ def _deploy(ctx: _Ctx, raw: Any, i: int) -> dict[str, Any]:
     kind = raw.get("kind")
     if kind is None:
         # An entry without a kind is a rollout of a new image unless its diff says otherwise.
-        kind = "config" if diff is not None and "image" not in out["diff"] else "image"
+        kind = "image" if diff is None or change_kind(out["diff"]) == "image" else "config"
     if kind not in DEPLOY_KINDS:
         raise ScenarioError(f"{ctx.folder.name}/{where}: kind must be one of {', '.join(DEPLOY_KINDS)}")
     out["kind"] = kind

@@ -8,13 +8,14 @@ them into rows and findings with `backends/kube.py`, so both answer alike.
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field
 
 from sre_mcp.backends import kube
 from sre_mcp.backends.kinds import KINDS, WORKLOAD_KINDS, by_name
+from sre_mcp.deploy_diff import yaml_diff
 from sre_mcp.errors import ToolFailure
 from sre_mcp.runtime import ALL_NAMESPACES, Runtime
 from sre_mcp.tools import tool
@@ -22,6 +23,8 @@ from sre_mcp.tools.k8s import AnyNamespace, Namespace, _count, check_pod_name
 
 ObjectName = Annotated[str, Field(description="Object name exactly as a list tool returns it", min_length=1, max_length=253)]
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
+HistoryKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
+HISTORY_KINDS: tuple[str, ...] = get_args(HistoryKind)
 
 
 def _b64_len(value: Any) -> int | str:
@@ -87,7 +90,7 @@ class ClusterObjectTools:
         ProgressDeadlineExceeded, `rolling out`, `degraded`, `complete`; Jobs as running/succeeded/failed
         (with the reason, e.g. BackoffLimitExceeded); CronJobs with schedule, last schedule and whether the
         last run failed. Unhealthy workloads first, each with `problems` in words. Use it to see what is
-        rolling out or stuck; then get_rollout_history on a Deployment to see what changed.
+        rolling out or stuck; then get_rollout_history on a Deployment, StatefulSet or DaemonSet to see what changed.
         namespace="*" covers every namespace this server may read (rows name their namespace; counts and
         `unhealthy_by_namespace` cover all; unhealthy first, so a size-capped answer keeps them): use it
         to find stuck rollouts or failed Jobs anywhere."""
@@ -111,25 +114,68 @@ class ClusterObjectTools:
         return out
 
     @tool("Get rollout history")
-    async def get_rollout_history(self, namespace: Namespace, name: ObjectName) -> dict[str, Any]:
-        """A Deployment's revisions (like `kubectl rollout history`), oldest first, each with what it runs
-        (images, env, resources, probes, ConfigMaps and Secrets referenced by name) and the diff from the
-        revision before: `change_kind` is `image`, `config-only` (env, ConfigMap/Secret references or a
-        config checksum changed while images stayed the same), `resources`, `probes` or `none`. Use it when a
-        problem started after a rollout, especially to spot a config-only revision that a list of image
-        versions would hide."""
+    async def get_rollout_history(
+        self,
+        namespace: Namespace,
+        name: ObjectName,
+        kind: Annotated[HistoryKind | None, Field(description="The workload's kind; when omitted, the Deployment of that name, "
+                                                              "else the StatefulSet, else the DaemonSet")] = None,
+        compare: Annotated[list[int] | None, Field(description="Two revision numbers [from, to], any two (not only neighbours): "
+                                                               "adds `comparison`, the diff between them", min_length=2, max_length=2)] = None,
+    ) -> dict[str, Any]:
+        """A Deployment's, StatefulSet's or DaemonSet's revisions (like `kubectl rollout history`), oldest
+        first: a Deployment's from its ReplicaSets, the others' from their ControllerRevisions. Each revision
+        has what it runs (`template`: images, env, resources, probes, ConfigMaps and Secrets referenced by
+        name), `current` (the revision the spec is at) and `diff` from the revision before: `change_kind` is
+        `image`, `config-only` (env, ConfigMap/Secret references or a config checksum changed while images
+        stayed the same), `resources`, `probes`, `other` or a mix such as `config+resources`; `changes` says
+        each change in words; `areas` is the same as data ({env: {NAME: [old, new]}, image: [old, new]}).
+        `compare: [a, b]` adds `comparison`: the same diff between revisions a and b plus `yaml_diff`, a
+        unified diff of their pod templates. Use it when a problem started after a rollout, especially to
+        spot a config-only revision that a list of image versions would hide; compare the last good
+        revision with the current one to see everything that changed since."""
         self.rt.check_namespace(namespace)
-        dep = await self._read("Deployment", namespace, name)
-        if dep is None:
-            raise await self._missing("Deployment", namespace, name)
-        revisions = kube.rollout_history(dep, await self._list("ReplicaSet", namespace))
+        check_pod_name(name)
+        workload = None
+        for k in ([kind] if kind else HISTORY_KINDS):
+            workload = await self._read(k, namespace, name)
+            if workload is not None:
+                break
+        if workload is None:
+            if kind:
+                raise await self._missing(kind, namespace, name)
+            names = sorted({f"{k} {_name(o)}" for k in HISTORY_KINDS for o in await self._list(k, namespace)})
+            raise ToolFailure(f"no Deployment, StatefulSet or DaemonSet {name!r} in namespace {namespace!r}",
+                              hint=("workloads with a rollout history: " + ", ".join(names[:50])) if names else
+                              "the namespace has no Deployments, StatefulSets or DaemonSets")
+        found = workload.get("kind") or kind or "Deployment"
+        workload["kind"] = found
+        owned = await self._list("ReplicaSet" if found == "Deployment" else "ControllerRevision", namespace)
+        revisions = kube.rollout_history(workload, owned, pod_templates=compare is not None)
         current = next((r["revision"] for r in revisions if r["current"]), None)
-        return {
-            "namespace": namespace, "deployment": name, "current_revision": current,
-            "revisions": revisions, "total": len(revisions),
+        out: dict[str, Any] = {"namespace": namespace, "kind": found, "name": name}
+        if found == "Deployment":
+            out["deployment"] = name
+        out.update({
+            "current_revision": current, "revisions": revisions, "total": len(revisions),
             "config_only_revisions": [r["revision"] for r in revisions if (r.get("diff") or {}).get("change_kind") == "config-only"],
-            "note": None if revisions else "no ReplicaSets with a revision: history was pruned (revisionHistoryLimit) or never kept",
-        }
+            "note": None if revisions else (
+                "no ReplicaSets with a revision: history was pruned (revisionHistoryLimit) or never kept" if found == "Deployment"
+                else "no ControllerRevisions: history was pruned (revisionHistoryLimit) or never kept"),
+        })
+        if compare is not None:
+            by_number = {r["revision"]: r for r in revisions}
+            missing = [n for n in compare if n not in by_number]
+            if missing:
+                raise ToolFailure(f"{found} {name!r} has no revision {', '.join(map(str, missing))}",
+                                  hint="revisions kept: " + (", ".join(str(r) for r in sorted(by_number)) or "none"))
+            a, b = by_number[compare[0]], by_number[compare[1]]
+            out["comparison"] = {"from": a["revision"], "to": b["revision"], **kube.compare_revisions(a, b),
+                                 "yaml_diff": yaml_diff(a["pod_template"], b["pod_template"],
+                                                        f"revision {a['revision']}", f"revision {b['revision']}")}
+            for r in revisions:
+                r.pop("pod_template", None)
+        return out
 
     @tool("List nodes")
     async def list_nodes(self) -> dict[str, Any]:
