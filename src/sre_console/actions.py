@@ -106,6 +106,13 @@ ACTIONS: list[Action] = [
     Action("find.prev", "find_prev", "Prev match", "N", palette="Logs: previous match", group="Logs"),
     Action("copy", "copy_pane", "Copy", "y", palette="Copy: logs / describe / events / runbook in view",
            detail="to the clipboard; only the find matches when a find is active", verbs=("copy",), group="Copy"),
+    # cluster objects ----------------------------------------------------------------------
+    Action("yaml", "yaml", "YAML", "Y", palette="YAML: selected object",
+           detail="the selected (or named) object as YAML, full screen: / find, n / N, y copy, esc back",
+           verbs=("yaml",), usage="[KIND NAME [NS]]", group="Cluster"),
+    Action("history", "history", "History", "H", palette="Rollout history: selected workload",
+           detail="revisions of a Deployment, StatefulSet or DaemonSet (a pod: its owner's) and the diff of any two",
+           verbs=("history", "rollout"), usage="[NAME [NS]]", group="Cluster"),
     Action("related", "related_runbooks", "Related rb", "b", palette="Runbooks: attached to results",
            detail="runbooks the server attached to recent results", group="Runbooks"),
     # panes' own keys --------------------------------------------------------------------

@@ -19,6 +19,8 @@ class Tool:
     LIST_PODS = "list_pods"
     GET_POD_LOGS = "get_pod_logs"
     DESCRIBE_POD = "describe_pod"
+    GET_OBJECT = "get_object"  # the YAML view (screens/yaml.py)
+    GET_ROLLOUT_HISTORY = "get_rollout_history"  # the rollout history (screens/history.py)
     GET_EVENTS = "get_events"
     SEARCH_LOGS = "search_logs"
     SEARCH_RUNBOOKS = "search_runbooks"

@@ -452,6 +452,16 @@ class MainScreen(Screen[None]):
         self.app.copy_to_clipboard(text)
         self.app.notify(f"copied {what} to the clipboard")
 
+    def action_yaml(self, *words: str) -> None:
+        from sre_console.screens.yaml import open_yaml
+
+        open_yaml(self, words)
+
+    def action_history(self, *words: str) -> None:
+        from sre_console.screens.history import open_history
+
+        open_history(self, words)
+
     def action_related_runbooks(self) -> None:
         def opened(choice: dict | None) -> None:
             if choice:
