@@ -221,7 +221,7 @@ async def test_hostile_commands_are_errors_in_panes_not_crashes():
         # Words a command does not take: its usage, and nothing changes.
         ns = app.namespace
         app.run_command(":pods payments extra args")
-        await wait_until(pilot, lambda: any("usage: :pods [NS]" in n.message for n in app._notifications), what="usage")
+        await wait_until(pilot, lambda: any("usage: :pods [NS|*]" in n.message for n in app._notifications), what="usage")
         assert app.namespace == ns
         for text in [":ns " + "x" * 5000, ":logs ../../etc/passwd", ":logs a b c d e",
                      ":describe \x00\x1b[31m", ":runbook " + "ø" * 3000, ":theme", ":theme no-such-theme",

@@ -191,6 +191,28 @@ async def test_a_change_in_the_api_reaches_the_view_with_no_key_pressed(tmp_path
             api.delete("StatefulSet", NS, "orders-db")
             await wait_until(pilot, lambda: _names(view) == ["cache"] and "1/1" in str(view.border_subtitle),
                              timeout=10, what="orders-db gone")
+            # Across namespaces the view follows k8s://statefulsets/* the same way.
+            await pilot.press("0")
+            await wait_until(pilot, lambda: view.namespace == "*" and view.rows and view.live, timeout=10, what="all namespaces, live")
+            late = copy.deepcopy(sts)
+            late["metadata"]["name"] = "queue"
+            api.put("StatefulSet", late)
+            await wait_until(pilot, lambda: {r["name"] for r in view.rows} == {"cache", "queue"} and view.table.row_count == 2,
+                             timeout=10, what="a StatefulSet added, seen across namespaces")
+            assert str(view.table.ordered_columns[0].label) == "namespace"
+            # The pods pane across namespaces applies a pod's change in place, keyed namespace/name.
+            app.run_command(":pods")
+            pods = app.pods
+            await wait_until(pilot, lambda: pods.display and pods.namespace == "*" and pods.live and len(pods.pods) == 7,
+                             timeout=10, what="pods of all namespaces, live")
+            web = next(p for p in data.pods if p["metadata"]["name"] == "web-bbbbb")
+            broken = copy.deepcopy(web)
+            broken["status"]["containerStatuses"][0].update(ready=False, restartCount=9, state={"waiting": {"reason": "CrashLoopBackOff"}})
+            broken["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+            api.put("Pod", broken)
+            await wait_until(pilot, lambda: [str(c) for c in pods.table.get_row_at(0)[:4]] == [NS, "web-bbbbb", "0/1", "CrashLoopBackOff"],
+                             timeout=10, what="the broken pod on top, with its namespace")
+            assert pods.table.row_count == 7 and "7/7 pods" in str(pods.border_subtitle)
 
 
 def test_sort_key_orders_cells_by_meaning():
@@ -199,3 +221,61 @@ def test_sort_key_orders_cells_by_meaning():
     assert sorted(["10/10", "9/10", "0/2"], key=sort_key) == ["0/2", "9/10", "10/10"]
     assert sorted(["95%", "100%", "7%"], key=sort_key) == ["7%", "95%", "100%"]
     assert sorted(["b", "A", "c"], key=sort_key) == ["A", "b", "c"]
+
+
+async def test_all_namespaces_in_the_pods_pane_and_the_views(tmp_path):
+    """k9s `0` and `:deploy *`: every readable namespace, a namespace column, true totals."""
+    from sre_mcp.scenarios.loader import load_scenario
+
+    sc = load_scenario("checkout-latency")  # four namespaces with pods, workloads, claims
+    by_ns: dict[str, int] = {}
+    for p in sc.pods:
+        by_ns[p["metadata"]["namespace"]] = by_ns.get(p["metadata"]["namespace"], 0) + 1
+    assert len(by_ns) >= 3
+    app = _app(["--scenario", "checkout-latency", "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")], namespace="shop")
+    async with app.run_test(size=(180, 50)) as pilot:
+        pods = app.pods
+        await wait_until(pilot, lambda: len(pods.pods) == by_ns["shop"], timeout=40, what="the shop pods")
+        await pilot.press("0")
+        total = sum(by_ns.values())
+        await wait_until(pilot, lambda: pods.namespace == "*" and len(pods.pods) == total and pods.table.row_count == total,
+                         timeout=15, what="every namespace's pods")
+        assert [str(c.label) for c in pods.table.ordered_columns][:2] == ["namespace", "name"]
+        assert {str(pods.table.get_row_at(i)[0]) for i in range(total)} == set(by_ns)
+        assert f"{total}/{total} pods" in str(pods.border_subtitle) and str(pods.border_subtitle).startswith("*")
+        assert "*" not in app.namespaces, "`*` is not a namespace to cycle through"
+        # The cursor's pod names its own namespace (logs, describe, YAML follow it).
+        pods.table.move_cursor(row=next(i for i in range(total) if str(pods.table.get_row_at(i)[0]) == "data"))
+        await pilot.pause(0.05)
+        ref = app.main.selected_ref()
+        assert ref is not None and ref[0] == "Pod" and ref[1] == "data"
+        await wait_until(pilot, lambda: app.describe.shown_target == ("data", ref[2]), what="describe follows the row's namespace")
+        # A view across namespaces: a namespace column, rows of several namespaces, the count of all.
+        app.run_command(":sts")
+        view = app.main.resources
+        await wait_until(pilot, lambda: view.spec.name == "statefulsets" and view.rows, what="statefulsets of all namespaces")
+        assert str(view.table.ordered_columns[0].label) == "namespace"
+        app.run_command(":deploy")
+        expected = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in sc.deployments}
+        await wait_until(pilot, lambda: view.spec.name == "deployments" and len(view.rows) == len(expected), what="deployments")
+        shown = {(str(view.table.get_row_at(i)[0]), str(view.table.get_row_at(i)[1])) for i in range(view.table.row_count)}
+        assert shown == expected and len({ns for ns, _ in shown}) >= 2
+        assert f"{len(expected)}/{len(expected)} deployments" in str(view.border_subtitle)
+        # `/` matches the namespace column too.
+        view.apply_filter("^monitoring")
+        assert view.table.row_count == sum(1 for ns, _ in expected if ns == "monitoring")
+        view.apply_filter("")
+        # `0` again: back to the namespace before, the namespace column gone.
+        await pilot.press("0")
+        await wait_until(pilot, lambda: view.namespace == "shop" and view.rows and all(r["namespace"] == "shop" for r in view.rows),
+                         what="back to shop")
+        assert str(view.table.ordered_columns[0].label) == "name"
+        app.run_command(":pvc *")
+        await wait_until(pilot, lambda: view.spec.name == "pvcs" and view.namespace == "*" and view.rows, what=":pvc *")
+        assert {r["namespace"] for r in view.rows} == {"data"}
+        assert app.main.selected_ref()[1] == "data"
+        app.run_command(":cm")
+        await wait_until(pilot, lambda: view.spec.name == "configmaps" and view.rows, what=":cm across namespaces")
+        assert {(r["namespace"], r["name"]) for r in view.rows} >= {("shop", "orders-service-config")}
+        app.run_command(":pods")
+        await wait_until(pilot, lambda: pods.display and len(pods.pods) == total, what="pods of every namespace")

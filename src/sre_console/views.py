@@ -32,6 +32,7 @@ class PodsOf:
     selector: str | None = None
     node: str | None = None
     pattern: str | None = None
+    namespace: str | None = None  # across namespaces: only this one's pods (None: every namespace's)
 
     def list_args(self) -> dict[str, str]:
         return {k: v for k, v in (("label_selector", self.selector), ("node", self.node)) if v}

@@ -278,37 +278,41 @@ class ClusterObjectTools:
             if secret is None:
                 raise await self._missing("ConfigMap", namespace, name)
             view = kube.secret_view(secret)
-        refs = await self._config_refs(namespace)
-        view["used_by"] = sorted(set(refs["configmaps"].get(name, []) + refs["secrets"].get(name, [])))
+        refs = await self._config_refs(namespace, [namespace])
+        view["used_by"] = sorted(set(refs["configmaps"].get((namespace, name), []) + refs["secrets"].get((namespace, name), [])))
         return view
 
-    async def _config_refs(self, namespace: str) -> dict[str, dict[str, list[str]]]:
-        """Which workloads' pod templates reference each ConfigMap and Secret by name."""
-        out: dict[str, dict[str, list[str]]] = {"configmaps": {}, "secrets": {}}
+    async def _config_refs(self, namespace: str, namespaces: list[str]) -> dict[str, dict[tuple[str, str], list[str]]]:
+        """Which workloads' pod templates reference each ConfigMap and Secret, by (namespace, name)."""
+        out: dict[str, dict[tuple[str, str], list[str]]] = {"configmaps": {}, "secrets": {}}
         for k in ("Deployment", "StatefulSet", "DaemonSet", "CronJob"):
-            for w in await self._list(k, namespace):
+            for w in await self._list_in(k, namespace, namespaces):
                 refs = kube.template_summary(((w.get("spec") or {}).get("jobTemplate") or {}).get("spec", {}).get("template")
                                              if k == "CronJob" else (w.get("spec") or {}).get("template") or {})
+                ns = (w.get("metadata") or {}).get("namespace") or namespace
                 for what in ("configmaps", "secrets"):
                     for ref in refs[what]:
-                        out[what].setdefault(ref, []).append(f"{k}/{_name(w)}")
+                        out[what].setdefault((ns, ref), []).append(f"{k}/{_name(w)}")
         return out
 
     @tool("List ConfigMaps")
-    async def list_configmaps(self, namespace: Namespace) -> dict[str, Any]:
+    async def list_configmaps(self, namespace: AnyNamespace) -> dict[str, Any]:
         """The ConfigMaps of a namespace like `kubectl get cm`: each key with its size in bytes (no values;
         get_configmap shows them) and the workloads that reference it (`used_by`). A ConfigMap a workload
         references but the namespace lacks is listed too, `missing: true`, with the problem in words (new pods
         fail with CreateContainerConfigError). Secrets are not listed. Problems first. Use it to find the
-        config a workload reads, then get_configmap for the values."""
-        self.rt.check_namespace(namespace)
-        refs = (await self._config_refs(namespace))["configmaps"]
-        rows = [kube.configmap_row(c, sorted(refs.get(_name(c), []))) for c in await self._list("ConfigMap", namespace)]
-        have = {r["name"] for r in rows}
-        rows += [kube.missing_configmap_row(name, namespace, sorted(users)) for name, users in refs.items() if name not in have]
-        rows.sort(key=lambda r: (r["healthy"], r["name"]))
-        return {"namespace": namespace, "configmaps": rows, "total": len(rows), "missing": sum(1 for r in rows if r["missing"]),
-                "with_problems": sum(1 for r in rows if not r["healthy"])}
+        config a workload reads, then get_configmap for the values. namespace="*" covers every namespace
+        this server may read."""
+        namespaces = self.rt.readable_namespaces(namespace)
+        refs = (await self._config_refs(namespace, namespaces))["configmaps"]
+        rows = [kube.configmap_row(c, sorted(refs.get(_key(c), []))) for c in await self._list_in("ConfigMap", namespace, namespaces)]
+        have = {(r["namespace"], r["name"]) for r in rows}
+        rows += [kube.missing_configmap_row(name, ns, sorted(users)) for (ns, name), users in refs.items() if (ns, name) not in have]
+        rows.sort(key=lambda r: (r["healthy"], r["name"], r["namespace"] or ""))
+        out = self._scope({"namespace": namespace}, namespace, namespaces, rows)
+        out.update({"configmaps": rows, "total": len(rows), "missing": sum(1 for r in rows if r["missing"]),
+                    "with_problems": sum(1 for r in rows if not r["healthy"])})
+        return out
 
     @tool("List HPAs")
     async def list_hpas(self, namespace: AnyNamespace) -> dict[str, Any]:

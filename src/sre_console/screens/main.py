@@ -31,7 +31,7 @@ from sre_console.widgets.health import HealthPane
 from sre_console.widgets.logs import LogsPane
 from sre_console.widgets.metrics import MetricsPane
 from sre_console.widgets.pane import Pane
-from sre_console.widgets.pods import PodsPane
+from sre_console.widgets.pods import ALL_NAMESPACES, PodsPane
 from sre_console.widgets.resources import ResourceView
 from sre_console.widgets.runbooks import RunbooksPane
 from sre_console.widgets.statusbar import StatusBar
@@ -55,6 +55,7 @@ class MainScreen(Screen[None]):
         self.namespace = namespace
         self.chat_factory = chat_factory
         self.related: list[dict] = []  # runbooks attached to recent results, newest first
+        self._before_all: str | None = None  # the namespace `0` returns to
 
     # layout -------------------------------------------------------------------
     def tab_title(self, name: str) -> str:
@@ -199,7 +200,7 @@ class MainScreen(Screen[None]):
     def set_namespace(self, namespace: str) -> None:
         app = self.app
         app.namespace = namespace
-        if namespace not in app.namespaces:
+        if namespace not in app.namespaces and namespace != ALL_NAMESPACES:
             app.namespaces.append(namespace)
         self.pods.set_namespace(namespace)
         self.resources.set_namespace(namespace)
@@ -217,7 +218,7 @@ class MainScreen(Screen[None]):
     def _view_pods(self, event: ResourceView.ShowPods) -> None:
         """`enter` on a view's row: the pods pane, only that workload's (Service's, node's…) pods;
         `esc` goes back to the view."""
-        if event.namespace != self.app.namespace:
+        if event.namespace is not None and self.app.namespace not in (ALL_NAMESPACES, event.namespace):
             self.set_namespace(event.namespace)
         self._show_top(view=False)
         self.pods.set_scope(event.pods)
@@ -275,8 +276,16 @@ class MainScreen(Screen[None]):
         return focused is not None and (focused is widget or widget in focused.ancestors)
 
     def _selected_pod(self) -> tuple[str, str] | None:
-        pods = self.pods
-        return (pods.namespace, pods.selected) if pods.selected else None
+        return self.pods.selected_pod()
+
+    def _pod_namespace(self, pod: str) -> str | None:
+        """A named pod's namespace: the current one, or across namespaces the one the pods pane shows it in."""
+        if self.app.namespace != ALL_NAMESPACES:
+            return self.app.namespace
+        found = self.pods.namespace_of(pod)
+        if found is None:
+            self.app.notify(f"no pod {pod!r} in the pods pane: name its namespace", severity="warning")
+        return found
 
     # actions: the handlers named in sre_console.actions -----------------------------
     def action_command(self) -> None:
@@ -350,6 +359,15 @@ class MainScreen(Screen[None]):
     def action_set_namespace(self, namespace: str) -> None:
         self.set_namespace(namespace)
 
+    def action_all_namespaces(self) -> None:
+        """k9s `0`: every namespace the server may read; again: back to the namespace before."""
+        app = self.app
+        if app.namespace == ALL_NAMESPACES:
+            self.set_namespace(self._before_all or (app.namespaces[0] if app.namespaces else "default"))
+        else:
+            self._before_all = app.namespace
+            self.set_namespace(ALL_NAMESPACES)
+
     def action_maximize(self) -> None:
         if self.maximized is not None:
             self.minimize()
@@ -363,7 +381,10 @@ class MainScreen(Screen[None]):
 
     def action_logs(self, pod: str | None = None, namespace: str | None = None) -> None:
         if pod:
-            self.logs.show_pod(namespace or self.app.namespace, pod)
+            ns = namespace or self._pod_namespace(pod)
+            if ns is None:
+                return
+            self.logs.show_pod(ns, pod)
             self.pods.select(pod)
         else:
             target = self._selected_pod()
@@ -373,7 +394,10 @@ class MainScreen(Screen[None]):
 
     def action_describe(self, pod: str | None = None) -> None:
         if pod:
-            self.describe.show_pod(self.app.namespace, pod)
+            ns = self._pod_namespace(pod)
+            if ns is None:
+                return
+            self.describe.show_pod(ns, pod)
             self.pods.select(pod)
         else:
             target = self._selected_pod()

@@ -19,6 +19,8 @@ from sre_console.themes import palette
 from sre_console.views import PodsOf
 from sre_console.widgets.pane import Pane, PaneMessage, _cell_width, fill_table
 
+ALL_NAMESPACES = "*"  # every namespace the server may read (k9s `0`): rows name their namespace
+COLUMNS = ("name", "ready", "status", "restarts", "age", "node", "ip")
 FAILED = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "Failed", "NotReady"}
 PAGE_ROWS = 500  # rows per list_pods call: well under the server's result size cap
 PENDING = {"Pending", "ContainerCreating", "Terminating", "Init"}
@@ -80,8 +82,30 @@ class PodsPane(Pane):
         yield PaneMessage()
         yield Input(placeholder="filter: regex, !regex inverts · enter keeps · esc clears", id="pods-filter", classes="filter")
         table = DataTable(id="pods-table", cursor_type="row")
-        table.add_columns("name", "ready", "status", "restarts", "age", "node", "ip")
+        for label in self._columns():
+            table.add_column(label, key=label)
         yield table
+
+    @property
+    def all_namespaces(self) -> bool:
+        return self.namespace == ALL_NAMESPACES
+
+    def _columns(self) -> tuple[str, ...]:
+        return (("namespace",) if self.all_namespaces else ()) + COLUMNS
+
+    def _key(self, pod: dict) -> str:
+        """A row's key: the name, or `namespace/name` across namespaces (as the server names deleted pods)."""
+        return f"{pod.get('namespace')}/{pod.get('name')}" if self.all_namespaces else str(pod.get("name"))
+
+    def _split(self, key: str) -> tuple[str, str]:
+        if self.all_namespaces and "/" in key:
+            ns, name = key.split("/", 1)
+            return ns, name
+        return self.namespace, key
+
+    def selected_pod(self) -> tuple[str, str] | None:
+        """(namespace, name) of the pod under the cursor."""
+        return self._split(self.selected) if self.selected else None
 
     @property
     def table(self) -> DataTable:
@@ -89,12 +113,18 @@ class PodsPane(Pane):
 
     def set_namespace(self, namespace: str) -> None:
         if namespace != self.namespace:
+            columns_change = ALL_NAMESPACES in (namespace, self.namespace)
             self.namespace = namespace
             self.scope = None  # a selector or node picked in another namespace
             self.total = None
             self.generation = None
             self.pods = []
             self.selected = None
+            if columns_change:
+                table = self.table
+                table.clear(columns=True)
+                for label in self._columns():
+                    table.add_column(label, key=label)
             self._render_rows()
         self.load()
 
@@ -171,10 +201,10 @@ class PodsPane(Pane):
                 self.load_all()
                 return
             gone = set(res.get("deleted") or [])
-            fresh = {p.get("name"): p for p in res.get("changed") or []}
-            rows = [fresh.pop(p.get("name"), p) for p in self.pods if p.get("name") not in gone]
+            fresh = {self._key(p): p for p in res.get("changed") or []}
+            rows = [fresh.pop(self._key(p), p) for p in self.pods if self._key(p) not in gone]
             rows.extend(fresh.values())
-            rows.sort(key=lambda r: (bool(r.get("healthy")), -int(r.get("restarts") or 0), str(r.get("name"))))
+            rows.sort(key=lambda r: (bool(r.get("healthy")), -int(r.get("restarts") or 0), str(r.get("name")), str(r.get("namespace"))))
             self.pods, self.total, self.generation = rows, res.get("total"), res.get("generation")
             self._render_changes(res.get("changed") or [], gone)
         finally:
@@ -191,10 +221,8 @@ class PodsPane(Pane):
 
     def selected_ref(self) -> tuple[str, str | None, str] | None:
         """("Pod", namespace, name) of the row under the cursor (Contract 2 of issue 12)."""
-        if not self.selected:
-            return None
-        row = next((p for p in self._shown if p.get("name") == self.selected), None)
-        return "Pod", str((row or {}).get("namespace") or self.namespace), self.selected
+        target = self.selected_pod()
+        return ("Pod", *target) if target else None
 
     def load(self) -> None:
         """A refresh: only the changes when the pane follows the server's watch cache, else all.
@@ -255,6 +283,8 @@ class PodsPane(Pane):
         for pod in self.pods:
             if self.faulty_only and pod_colour_key(pod) == "pod-running":
                 continue
+            if self.scope is not None and self.scope.namespace and pod.get("namespace") not in (None, self.scope.namespace):
+                continue
             if pattern is not None or scoped is not None:
                 hay = " ".join(str(pod.get(k, "")) for k in ("name", "status", "node", "ip", "app"))
                 if pattern is not None and bool(pattern.search(hay)) == invert:
@@ -267,7 +297,7 @@ class PodsPane(Pane):
     def _cells(self, pod: dict, colours: dict) -> list:
         colour = colours[pod_colour_key(pod)]
         restarts = pod.get("restarts", 0) or 0
-        return [
+        return ([str(pod.get("namespace", ""))] if self.all_namespaces else []) + [
             Text(pod.get("name", "?"), style=colour),
             pod.get("ready", ""),
             Text(str(pod.get("status", "")), style=f"bold {colour}" if colour != colours["pod-running"] else colour),
@@ -286,17 +316,18 @@ class PodsPane(Pane):
         colours = palette(self.app)
         columns = [c.key for c in table.ordered_columns]
         have = {k.value for k in table.rows}
-        for name in deleted:
-            if name in have:
-                table.remove_row(name)
+        for key in deleted:
+            if key in have:
+                table.remove_row(key)
         widened = False
         for pod in changed:
             cells = self._cells(pod, colours)
-            if pod.get("name") in have:
+            key = self._key(pod)
+            if key in have:
                 for col, cell in zip(columns, cells):
-                    table.update_cell(pod["name"], col, cell)
+                    table.update_cell(key, col, cell)
             else:
-                table.add_row(*cells, key=pod.get("name"))
+                table.add_row(*cells, key=key)
             for col, cell in zip(columns, cells):  # fill_table fixed the widths: widen for a longer cell
                 column = table.columns[col]
                 if _cell_width(cell) > column.width:
@@ -305,8 +336,15 @@ class PodsPane(Pane):
         if widened:
             table._require_update_dimensions = True  # noqa: SLF001 - DataTable has no public "re-measure"
             table.refresh(layout=True)
-        rank = {p.get("name"): i for i, p in enumerate(self.pods)}
-        table.sort(columns[0], key=lambda cell: rank.get(cell.plain if isinstance(cell, Text) else str(cell), len(rank)))
+        rank = {self._key(p): i for i, p in enumerate(self.pods)}
+
+        def plain(cell) -> str:
+            return cell.plain if isinstance(cell, Text) else str(cell)
+
+        if self.all_namespaces:  # the key is namespace/name: the first two cells
+            table.sort(columns[0], columns[1], key=lambda cells: rank.get(f"{plain(cells[0])}/{plain(cells[1])}", len(rank)))
+        else:
+            table.sort(columns[0], key=lambda cell: rank.get(plain(cell), len(rank)))
         self._shown = list(self.pods)
         if self.selected in rank:
             self._cursor_to(rank[self.selected])
@@ -328,11 +366,11 @@ class PodsPane(Pane):
         colours = palette(self.app)
         shown = self._visible()
         self._shown = shown
-        rows = [(self._cells(pod, colours), pod.get("name")) for pod in shown]
+        rows = [(self._cells(pod, colours), self._key(pod)) for pod in shown]
         fill_table(table, rows)
-        names = [p.get("name") for p in shown]
-        if self.selected in names:
-            self._cursor_to(names.index(self.selected))
+        keys = [self._key(p) for p in shown]
+        if self.selected in keys:
+            self._cursor_to(keys.index(self.selected))
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
@@ -388,14 +426,21 @@ class PodsPane(Pane):
     # selection --------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        name = event.row_key.value if event.row_key is not None else None
-        if name and name != self.selected:
-            self.selected = name
-            self.post_message(self.PodHighlighted(self.namespace, name))
+        key = event.row_key.value if event.row_key is not None else None
+        if key and key != self.selected:
+            self.selected = key
+            self.post_message(self.PodHighlighted(*self._split(key)))
 
     def select(self, name: str) -> bool:
-        names = [p.get("name") for p in self._shown]
-        if name not in names:
+        """Put the cursor on a pod (a name, or `namespace/name` across namespaces)."""
+        found = next((i for i, p in enumerate(self._shown) if name in (p.get("name"), self._key(p))), None)
+        if found is None:
             return False
-        self.table.move_cursor(row=names.index(name), animate=False)
+        self.table.move_cursor(row=found, animate=False)
         return True
+
+    def namespace_of(self, name: str) -> str | None:
+        """The namespace of a pod in the pane (across namespaces, the first one that has it)."""
+        if not self.all_namespaces:
+            return self.namespace
+        return next((str(p.get("namespace")) for p in self.pods if p.get("name") == name), None)

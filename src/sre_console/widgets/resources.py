@@ -6,6 +6,7 @@ the server's change feed for the kinds the view reads."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
@@ -17,11 +18,13 @@ from textual.widgets import DataTable, Input, Static
 from sre_console.actions import bindings
 from sre_console.host.host import ServerDown
 from sre_console.themes import palette
-from sre_console.views import VIEWS, PodsOf, ViewSpec, sort_key
+from sre_console.views import VIEWS, Column, PodsOf, ViewSpec, sort_key
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 from sre_console.widgets.pods import compile_filter
 
 RELOAD_EVERY = 0.3  # seconds: change events are coalesced into at most this many reloads
+ALL_NAMESPACES = "*"
+NAMESPACE = Column("namespace", lambda r: str(r.get("namespace") or "—"))
 
 
 class ResourceView(Pane):
@@ -36,7 +39,7 @@ class ResourceView(Pane):
     class ShowPods(Message):
         """`enter` on a row: show these pods of the namespace in the pods pane."""
 
-        def __init__(self, namespace: str, pods: PodsOf):
+        def __init__(self, namespace: str | None, pods: PodsOf):
             super().__init__()
             self.namespace, self.pods = namespace, pods
 
@@ -83,14 +86,15 @@ class ResourceView(Pane):
         """Switch to a view (or to another namespace of it) and load it."""
         spec = VIEWS[name]
         if spec is not self.spec or namespace != self.namespace:
-            if spec is not self.spec:
-                self.sort_column, self.sort_reverse = None, False
+            before = self.columns
             self.spec, self.namespace = spec, namespace
+            if self.columns != before:  # another view, or the namespace column came or went
+                self.sort_column, self.sort_reverse = None, False
             self.rows, self.total, self.selected = [], None, None
             self.message.hide()
             table = self.table
             table.clear(columns=True)
-            for i, col in enumerate(spec.columns):
+            for i, col in enumerate(self.columns):
                 table.add_column(col.header, key=str(i))
             self._render_rows()
         self._listen()
@@ -116,6 +120,13 @@ class ResourceView(Pane):
 
     def _ns(self) -> str | None:
         return self.namespace if self.spec is not None and self.spec.namespaced else None
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The view's columns; across namespaces a namespace column first (k9s)."""
+        if self.spec is None:
+            return ()
+        return ((NAMESPACE,) if self._ns() == ALL_NAMESPACES else ()) + self.spec.columns
 
     # loading -----------------------------------------------------------------------
     def load(self) -> None:
@@ -210,9 +221,8 @@ class ResourceView(Pane):
         return f"{row.get('namespace') or ''}/{row.get('kind') or ''}/{row.get('name')}"
 
     def _texts(self, row: dict[str, Any]) -> list[str]:
-        assert self.spec is not None
         out = []
-        for col in self.spec.columns:
+        for col in self.columns:
             try:
                 out.append(str(col.cell(row)))
             except Exception:  # noqa: BLE001 - an odd row from another server version is a "?", not a crash
@@ -273,7 +283,7 @@ class ResourceView(Pane):
         if self.sort_column is None:
             order = "problems first" + (" (reversed)" if self.sort_reverse else "")
         else:
-            order = f"{spec.columns[self.sort_column].header} {'↓' if self.sort_reverse else '↑'}"
+            order = f"{self.columns[self.sort_column].header} {'↓' if self.sort_reverse else '↑'}"
         self.border_title = f"{spec.name} · sort: {order}"
 
     def _update_subtitle(self) -> None:
@@ -336,7 +346,8 @@ class ResourceView(Pane):
         if target is None:
             self.app.notify(f"{spec.name}: no pods to show for {row.get('name')}", severity="warning", timeout=3)
             return
-        self.post_message(self.ShowPods(str(row.get("namespace") or self.namespace), target))
+        ns = str(row.get("namespace") or self.namespace) if spec.namespaced else None
+        self.post_message(self.ShowPods(ns, dataclasses.replace(target, namespace=ns)))
 
     def selected_ref(self) -> tuple[str, str | None, str] | None:
         """(Kind, namespace or None for nodes, name) of the row under the cursor (Contract 2)."""
@@ -350,7 +361,7 @@ class ResourceView(Pane):
         """The rows in view as TSV (headers first), for `y`."""
         if self.spec is None:
             return "", ""
-        lines = ["\t".join(c.header for c in self.spec.columns)]
+        lines = ["\t".join(c.header for c in self.columns)]
         lines += ["\t".join(self._texts(r)) for r in self._shown]
         return "\n".join(lines) + "\n", f"{len(self._shown)} {self.spec.name}"
 
@@ -392,7 +403,7 @@ class ResourceView(Pane):
         spec = self.spec
         if spec is None:
             return
-        headers = [c.header for c in spec.columns]
+        headers = [c.header for c in self.columns]
         if column is not None:
             wanted = column.lower()
             match = next((i for i, h in enumerate(headers) if h == wanted), None)
