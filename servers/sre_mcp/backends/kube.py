@@ -615,8 +615,22 @@ def compare_revisions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
     d = revision_diff(old["template"], new["template"])
     if d["change_kind"] == "none" and old["pod_template"] != new["pod_template"]:
         d["change_kind"] = "other"
-        d["changes"] = ["the pod template changed outside images, env, resources, probes and ConfigMap/Secret references"]
+        was = ((old["pod_template"].get("metadata") or {}).get("labels")) or {}
+        now = ((new["pod_template"].get("metadata") or {}).get("labels")) or {}
+        relabelled = [f"{k}: {was[k]} → {now[k]}" if k in was and k in now else f"{k}: removed (was {was[k]})" if k in was
+                      else f"{k}: added = {now[k]}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+        # Pod labels are what Services and NetworkPolicies select on: a relabelling is named, not summarised.
+        d["changes"] = ([f"pod labels changed: {'; '.join(relabelled)}"] if relabelled else []) + (
+            [] if relabelled and _same_but_labels(old["pod_template"], new["pod_template"])
+            else ["the pod template changed outside images, env, resources, probes and ConfigMap/Secret references"])
     return d
+
+
+def _same_but_labels(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def strip(t: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (t.get("metadata") or {}).items() if k != "labels"}
+        return {**t, "metadata": meta}
+    return strip(a) == strip(b)
 
 
 # --- nodes ----------------------------------------------------------------------------

@@ -307,6 +307,14 @@ def _templates(base: dict[str, Any], entries: list[dict[str, Any]], current_rev:
             section, _, res = str(path).partition(".")
             if old is not None:
                 resources.setdefault(section, {}).setdefault(res, str(old))
+    # Pod labels a revision changed (a chart refactor relabelling pods): before it, the old values.
+    labels: dict[str, str] = {}
+    for e in entries:
+        for k, (old, _) in ((e.get("diff") or {}).get("labels") or {}).items():
+            if k not in labels and old is not None:
+                labels.setdefault(k, str(old))
+    relabelled = {k for e in entries for k in ((e.get("diff") or {}).get("labels") or {})}
+    labels.update({k: v for k, v in base["metadata"]["labels"].items() if k not in relabelled})
     # Keys no entry changes ran unchanged all along: the workload's own env.
     changed = {k for e in entries for k in ((e.get("diff") or {}).get("env") or {})}
     env.update({e["name"]: e["value"] for e in container.get("env") or [] if "value" in e and e["name"] not in changed})
@@ -326,6 +334,11 @@ def _templates(base: dict[str, Any], entries: list[dict[str, Any]], current_rev:
                 resources.get(section, {}).pop(res, None)
             else:
                 resources.setdefault(section, {})[res] = str(new)
+        for k, (_, new) in ((diff.get("labels") or {}).items()):
+            if new is None:
+                labels.pop(k, None)
+            else:
+                labels[k] = str(new)
         for cm, keys in (diff.get("configmaps") or {}).items():
             annotations[f"checksum/configmap-{cm}"] = hashlib.sha256(repr(sorted(keys.items())).encode()).hexdigest()[:12]
         c = {**container, "env": [{"name": k, "value": v} for k, v in sorted(env.items())]}
@@ -335,7 +348,7 @@ def _templates(base: dict[str, Any], entries: list[dict[str, Any]], current_rev:
             c["resources"] = {s: dict(v) for s, v in resources.items() if v}
         if str(e["revision"]) == current_rev:
             c["image"] = base["spec"]["containers"][0]["image"]
-        template = {"metadata": {"labels": dict(base["metadata"]["labels"]),
+        template = {"metadata": {"labels": dict(base["metadata"]["labels"]) if str(e["revision"]) == current_rev else dict(labels),
                                  **({"annotations": dict(annotations)} if annotations else {})},
                     "spec": {**base["spec"], "containers": [c]}}
         out.append((e, template))

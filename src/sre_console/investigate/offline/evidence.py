@@ -41,6 +41,7 @@ class Evidence:
         self.endpoints: dict[tuple[str, str], dict] = {}  # get_service_endpoints rows by (namespace, Service)
         self.workloads: dict[str, list[dict]] = {}  # list_workloads rows by namespace
         self.nodes: list[dict] | None = None  # list_nodes rows
+        self.rollouts: dict[tuple[str, str], dict] = {}  # get_rollout_history results by (namespace, workload)
         self.volumes: dict[str, list[dict]] = {}  # list_volumes claims by namespace
         self.configmaps: dict[tuple[str, str], dict] = {}  # get_configmap results by (namespace, name)  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
@@ -98,6 +99,8 @@ class Evidence:
             self.volumes[payload.get("namespace")] = payload.get("claims") or payload.get("volumes") or []
         elif tool == "get_configmap":
             self.configmaps[(payload.get("namespace") or args.get("namespace"), payload.get("name") or args.get("name"))] = payload
+        elif tool == "get_rollout_history":
+            self.rollouts[(payload.get("namespace"), payload.get("deployment") or payload.get("name"))] = payload
         elif tool == "list_nodes":
             self.nodes = payload.get("nodes") or []
         elif tool == "get_database_activity":

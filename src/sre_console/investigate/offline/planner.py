@@ -456,7 +456,7 @@ class Planner:
             out = self._new(self.component_calls(nxt))
             if out:
                 return out
-        out = self._new(self.database_calls() + self.storage_and_config_calls())
+        out = self._new(self.database_calls() + self.storage_and_config_calls() + self.rollout_calls())
         if out:
             return out
         if d.category is None:
@@ -498,6 +498,28 @@ class Planner:
         if "search_logs" in self.schemas:
             calls.append(("search_logs", {"keyword": node, "time_range": WIDE_WINDOW, "limit": 50}))
         return calls + self.sweep_calls()
+
+    def rollout_calls(self) -> list[tuple[str, dict]]:
+        """A change blamed as the trigger is checked against the cluster's own record: the workload's rollout history
+        says which revision runs now and what changed between revisions (config-only ones included), which a
+        deploy log written by CI may not."""
+        if "get_rollout_history" not in self.schemas or self.target is None:
+            return []
+        f = self.analysis()
+        d = self.diagnosis()
+        owner = f.trigger.service if f.trigger is not None else (d.deploy or {}).get("service") or (d.culprit if d.deploy else None)
+        if not owner:
+            return []
+        ns = self.ev.namespace_of(owner)
+        h = self.ev.health.get(owner) or {}
+        name = (h.get("deployment") or {}).get("name") or next(
+            (s.get("deployment") for s in self.ev.services if s.get("name") == owner and s.get("deployment")), None)
+        if name is None:
+            rows = [w for w in self.ev.workloads.get(ns or "", []) if w.get("kind") in ("Deployment", "StatefulSet", "DaemonSet")]
+            name = next((w.get("name") for w in rows if w.get("name") == owner), None)
+        if not ns or not name or any(t == "get_rollout_history" and a.get("name") == name for t, a in self.ev.calls):
+            return []
+        return [("get_rollout_history", {"namespace": ns, "name": name})]
 
     def database_calls(self) -> list[tuple[str, dict]]:
         """A database on the failing path gets what a DBA checks first (connections, locks, slots, disk), when the

@@ -305,7 +305,7 @@ class ReportWriter:
             if not t.matches:
                 return (f"Likely trigger, by timing: {t.phrase()}, which landed {when or 'before the onset'}; what it changed "
                         "does not show in the errors, so check it first.")
-            return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors."
+            return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors.{self.rollout_record(t.service)}"
         before = [c for c in f.changes if c.before_onset]
         if before:
             c = before[0]
@@ -313,6 +313,25 @@ class ReportWriter:
                     f"({relative(c.at, f.onset.at) or 'before the onset'}).")
         who = origin.name if origin is not None else self.focus
         return f"No deploy or config change of {who} precedes the onset within 24h, so the trigger is load or the environment, not a change."
+
+    def rollout_record(self, service: str | None) -> str:
+        """What the cluster's rollout history says of the running revision: it confirms (or not) the deploy log."""
+        ns = self.ev.namespace_of(service)
+        hist = next((h for (hns, _), h in self.ev.rollouts.items() if hns == ns and (h.get("deployment") or h.get("name")) in
+                     (self.deployment(service), service)), None)
+        if not hist:
+            return ""
+        revs = hist.get("revisions") or []
+        cur = next((r for r in revs if r.get("current")), None)
+        if cur is None:
+            return ""
+        kind = ((cur.get("diff") or {}).get("change_kind")) or "none"
+        changes = "; ".join(str(c) for c in ((cur.get("diff") or {}).get("changes") or [])[:2])
+        head = f" The cluster's rollout history: revision {cur.get('revision')} is current" + (f" ({cur.get('age')} old)" if cur.get("age") else "")
+        if kind == "none":
+            return head + "; against the revision before it, it changed no image, env, resources, probes or config reference."
+        what = "a change outside images, env, resources and probes" if kind == "other" else f"a {kind} change"
+        return head + f", {what} from the one before" + (f": {_q(changes, 200)}." if changes else ".")
 
     def not_established(self) -> str:
         f = self.f
