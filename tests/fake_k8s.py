@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import select
 import socket
 import ssl
 import threading
@@ -273,6 +274,8 @@ class FakeKubeAPI:
                     events = [c for c in self.changes if c[0] > pos and c[1] == kind.kind and (ns is None or c[2] == ns)]
                     if not events:
                         self.changed.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                        if _closed(handler.connection):  # the watcher hung up: end, as the API server does
+                            break
                         continue
                 for rv, _, _, etype, obj in events:
                     send({"type": etype, "object": {k: v for k, v in obj.items()}})
@@ -431,6 +434,15 @@ def bulk_namespaces(namespaces: int = 200, pods_each: int = 25, unhealthy_every:
     for n in range(namespaces):
         pods += bulk_pods(f"ns-{n:03d}", pods_each, unhealthy_every=unhealthy_every, nodes=nodes, start=n * pods_each)
     return pods
+
+
+def _closed(conn: socket.socket) -> bool:
+    """The watcher hung up: a watch client sends nothing after its request, so a readable
+    connection (EOF, or TLS close_notify) is a closing one."""
+    try:
+        return bool(select.select([conn], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

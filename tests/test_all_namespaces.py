@@ -21,7 +21,7 @@ from mcp import Client
 from sre_mcp.config import ServerConfig
 from sre_mcp.security.roles import Role
 from sre_mcp.server import build_server
-from tests.fake_k8s import ClusterData, FakeKubeAPI, bulk_pods, write_kubeconfig
+from tests.fake_k8s import ClusterData, FakeKubeAPI, bulk_namespaces, bulk_pods, write_kubeconfig
 
 ALLOWED = ["shop", "web", "batch"]
 HIDDEN = "vault"  # in the cluster, not in the allow-list: never in an answer
@@ -107,9 +107,18 @@ def scenario_dir(tmp_path_factory) -> Path:
     return d
 
 
+def _timeless(value):
+    """Ages ("71s") are relative to the moment of each call: the two backends answer a moment apart."""
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k not in ("age", "last_seen", "last_schedule_age", "finished")}
+    if isinstance(value, list):
+        return [_timeless(v) for v in value]
+    return value
+
+
 async def _call(c: Client, name: str, args: dict):
     r = await c.call_tool(name, args)
-    structured = dict(r.structured_content or {})
+    structured = _timeless(dict(r.structured_content or {}))
     structured.pop("generation", None)  # only a watched cluster versions its lists
     return r.is_error, structured, (r.content[0].text if r.content else "")
 
@@ -314,5 +323,64 @@ async def test_changed_since_and_the_feed_on_all_namespaces(tmp_path, wide_at):
                 # A namespace's own changed_since still names pods alone.
                 one = (await c.call_tool("list_pods", {"namespace": "web", "changed_since": gen})).structured_content
                 assert [p["name"] for p in one["changed"]] == [pods["web"][3]["metadata"]["name"]]
+        finally:
+            rt.cluster.close()
+
+
+async def test_two_hundred_namespaces_every_row_once_from_one_cluster_wide_watch(tmp_path):
+    namespaces = [f"ns-{n:03d}" for n in range(200)]
+    with FakeKubeAPI(ClusterData(pods=bulk_namespaces(200, 10))) as api:
+        kc = write_kubeconfig(tmp_path / "kc", api.url, namespace=namespaces[0])
+        server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=namespaces[1:], audit_log=tmp_path / "a.jsonl", rag=False))
+        try:
+            async with Client(server) as c:
+                offset, keys, first = 0, [], None
+                while True:
+                    r = await c.call_tool("list_pods", {"namespace": "*", "offset": offset, "limit": 1000})
+                    res = r.structured_content
+                    assert not r.is_error and "truncated" not in res
+                    first = first or res
+                    keys += [(p["namespace"], p["name"]) for p in res["pods"]]
+                    if "next_offset" not in res.get("page", {}):
+                        break
+                    offset = res["page"]["next_offset"]
+                assert len(keys) == len(set(keys)) == 2000 and {k[0] for k in keys} == set(namespaces)
+                assert first["total"] == 2000 and first["namespaces"] == 200 and first["unhealthy"] == 40
+                assert all(p["status"] == "CrashLoopBackOff" for p in first["pods"][:40])
+                # One namespace's list is served from the same cache: no request of its own.
+                one = (await c.call_tool("list_pods", {"namespace": "ns-123"})).structured_content
+                assert one["total"] == 10 and {p["namespace"] for p in one["pods"]} == {"ns-123"}
+            lists = [r.split("?")[0] for r in api.requests if "watch=" not in r and r.startswith("/api/v1/") and r.split("?")[0].endswith("/pods")]
+            assert lists == ["/api/v1/pods"] and api.watches == 1
+        finally:
+            rt.cluster.close()
+
+
+@pytest.mark.parametrize("kind,plural", [("Event", "events"), ("Deployment", "deployments")])
+async def test_other_kinds_publish_their_changes_too(tmp_path, kind, plural):
+    """The feed is not pods-only: every kind read through a watch cache announces its changes,
+    per namespace and on `*`, so a console view of events or workloads can follow them."""
+    data = ClusterData(pods=bulk_pods("web", 2))
+    with FakeKubeAPI(data) as api:
+        server, rt = _real(tmp_path, api)
+        try:
+            async with Client(server) as c:
+                tool = {"Event": ("get_events", {}), "Deployment": ("list_workloads", {"kind": "Deployment"})}[kind]
+                before = (await c.call_tool(tool[0], {"namespace": "*", **tool[1]})).structured_content
+                assert before["total"] == 0 and before["namespaces"] == 3
+                obj = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x-1", "namespace": "web", "uid": "u-x-1"}}
+                if kind == "Event":
+                    obj.update(type="Warning", reason="BackOff", message="back-off", involvedObject={"kind": "Pod", "name": "x", "namespace": "web"},
+                               lastTimestamp="2026-01-01T00:00:00Z")
+                else:
+                    obj.update(apiVersion="apps/v1", spec={"replicas": 1, "selector": {"matchLabels": {"app": "x"}}},
+                               status={"replicas": 1, "readyReplicas": 0})
+                async with c.listen(resource_subscriptions=[f"k8s://{plural}/*", f"k8s://{plural}/web"]) as sub:
+                    api.put(kind, obj)
+                    seen = await _next_event(sub, f"k8s://{plural}/*")
+                    if f"k8s://{plural}/web" not in seen:
+                        seen += await _next_event(sub, f"k8s://{plural}/web")
+                after = (await c.call_tool(tool[0], {"namespace": "*", **tool[1]})).structured_content
+                assert after["total"] == 1
         finally:
             rt.cluster.close()

@@ -44,6 +44,7 @@ class ClusterTools:
         # re-derives only the pods that changed. Emptied every ROW_MEMO_SECONDS so ages stay true.
         self._row_memo: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._row_memo_at = 0.0
+        self._views: dict[str, _View] = {}
 
     def _rows(self, namespace: str, pods: list[dict[str, Any]], usage: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, Any]]:
         now = time.monotonic()
@@ -144,12 +145,10 @@ class ClusterTools:
         if node is not None:
             pods = [p for p in pods if (p.get("spec") or {}).get("nodeName") == node]
         usage = await self._usage(namespaces, every)
-        rows = self._rows(namespace, pods, usage) if reqs is None and node is None else [
-            kube.pod_row(p, usage.get((p["metadata"].get("namespace"), p["metadata"]["name"]))) for p in pods]
-        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"], r["namespace"] or ""))
-        summary: dict[str, int] = {}
-        for r in rows:
-            summary[r["status"]] = summary.get(r["status"], 0) + 1
+        whole = reqs is None and node is None
+        view = self._view(namespace, gen, pods, usage) if whole else _View.of(
+            [kube.pod_row(p, usage.get((p["metadata"].get("namespace"), p["metadata"]["name"]))) for p in pods])
+        rows, summary = view.rows, view.by_status
         if status_filter == "unhealthy":
             matched = [r for r in rows if not r["healthy"]]
         elif status_filter == "NotReady":
@@ -166,12 +165,12 @@ class ClusterTools:
             "namespace": namespace,
             "status_filter": status_filter,
             "total": len(rows),
-            "unhealthy": sum(1 for r in rows if not r["healthy"]),
+            "unhealthy": view.unhealthy,
             "by_status": summary,
         }
         if every:
             out["namespaces"] = len(namespaces)
-            out["unhealthy_by_namespace"] = _count(r["namespace"] for r in rows if not r["healthy"])
+            out["unhealthy_by_namespace"] = view.unhealthy_by_namespace
         if label_selector is not None:
             out["label_selector"] = label_selector
         if node is not None:
@@ -188,14 +187,26 @@ class ClusterTools:
                 page["how_to_get_more"] = (f"{rest} more pods: call list_pods again with offset={offset + len(shown)}"
                                            " (or narrow with status_filter, label_selector or node)")
             out["page"] = page
-            left_out = [r for r in matched[:offset] + matched[offset + limit:] if r["healthy"]]
-            if left_out:
-                out["healthy_summary"] = {"healthy_not_in_this_page": len(left_out),
-                                          "by_app": _count(str(r.get("app")) for r in left_out),
-                                          "by_node": _count(str(r.get("node")) for r in left_out)}
-                if every:
-                    out["healthy_summary"]["by_namespace"] = _count(r["namespace"] for r in left_out)
+            healthy = view.healthy_left_out(shown) if matched is rows else _View.of(
+                [r for r in matched[:offset] + matched[offset + limit:] if r["healthy"]]).healthy_left_out([])
+            if healthy["healthy_not_in_this_page"]:
+                if not every:
+                    healthy.pop("by_namespace")
+                out["healthy_summary"] = healthy
         return out
+
+    def _view(self, namespace: str, gen: int | None, pods: list[dict[str, Any]], usage: dict[tuple[str, str], dict[str, str]]) -> "_View":
+        """The sorted rows and counts of a whole list. Kept while the watch cache's generation, the
+        usage figures and the row memo's window stay the same, so the pages of one list (the pods
+        pane asks for 10 of 500 at 5,000 pods) cost a slice each, not a derivation and a sort."""
+        old = self._views.get(namespace)
+        if (gen is not None and old is not None and old.gen == gen and old.usage == usage
+                and time.monotonic() - old.at < ROW_MEMO_SECONDS):
+            return old
+        view = _View.of(self._rows(namespace, pods, usage))
+        view.gen, view.usage = gen, usage
+        self._views[namespace] = view
+        return view
 
     def _generation(self, namespace: str, namespaces: list[str]) -> int | None:
         """The watch cache's version of this list (None: not watched, e.g. the fixture cluster)."""
@@ -215,14 +226,15 @@ class ClusterTools:
         if got is None:
             return None
         gen, changed, deleted = got
-        rows = self._rows(namespace, await self._pods(namespaces, every), await self._usage(namespaces, every))
+        now = self._generation(namespace, namespaces)
+        view = self._view(namespace, now, await self._pods(namespaces, every), await self._usage(namespaces, every))
         keys = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) for p in changed}
         out: dict[str, Any] = {"namespace": namespace, "changes_since": since, "generation": gen}
         if every:
             out["namespaces"] = len(namespaces)
         out.update({
-            "total": len(rows), "unhealthy": sum(1 for r in rows if not r["healthy"]), "by_status": _count(r["status"] for r in rows),
-            "changed": [r for r in rows if (r["namespace"], r["name"]) in keys], "deleted": deleted,
+            "total": len(view.rows), "unhealthy": view.unhealthy, "by_status": view.by_status,
+            "changed": [r for r in view.rows if (r["namespace"], r["name"]) in keys], "deleted": deleted,
         })
         return out
 
@@ -306,6 +318,41 @@ class ClusterTools:
             "total": len(events),
             "warnings": sum(1 for e in events if e["type"] == "Warning"),
         })
+        return out
+
+
+class _View:
+    """Pod rows sorted as list_pods answers (unhealthy first, most restarts first), with the counts
+    every page repeats."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"], r["namespace"] or ""))
+        self.rows = rows
+        self.at = time.monotonic()
+        self.gen: int | None = None
+        self.usage: dict[tuple[str, str], dict[str, str]] = {}
+        self.by_status = _count(r["status"] for r in rows)
+        bad = [r for r in rows if not r["healthy"]]
+        self.unhealthy = len(bad)
+        self.unhealthy_by_namespace = _count(r["namespace"] for r in bad)
+        good = [r for r in rows if r["healthy"]]
+        self._healthy = len(good)
+        self._by = {k: _count(str(r.get(k)) if k != "namespace" else r["namespace"] for r in good) for k in ("app", "node", "namespace")}
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> "_View":
+        return cls(rows)
+
+    def healthy_left_out(self, shown: list[dict[str, Any]]) -> dict[str, Any]:
+        """Counts of the healthy rows not in `shown`: the totals less the page's."""
+        in_page = [r for r in shown if r["healthy"]]
+        out: dict[str, Any] = {"healthy_not_in_this_page": self._healthy - len(in_page)}
+        for k, label in (("app", "by_app"), ("node", "by_node"), ("namespace", "by_namespace")):
+            counts = dict(self._by[k])
+            for r in in_page:
+                v = str(r.get(k)) if k != "namespace" else r["namespace"]
+                counts[v] -= 1
+            out[label] = {v: n for v, n in counts.items() if n}
         return out
 
 
