@@ -25,6 +25,9 @@ from tests.fake_k8s import ClusterData, FakeKubeAPI, bulk_namespaces, bulk_pods,
 
 ALLOWED = ["shop", "web", "batch"]
 HIDDEN = "vault"  # in the cluster, not in the allow-list: never in an answer
+# The first cluster call imports the client library (its pydantic models): seconds on a loaded
+# 2-core machine, more than the default 10 s call timeout when the suite runs in parallel.
+SLOW_MACHINE = 60.0
 
 
 def _pod(name: str, ns: str, app: str, ready: bool = True, restarts: int = 0, **kw) -> dict:
@@ -126,7 +129,7 @@ async def _call(c: Client, name: str, args: dict):
 def _real(tmp: Path, api: FakeKubeAPI, wide_at: int | None = None, **cfg):
     kc = write_kubeconfig(tmp / "kubeconfig", api.url, namespace="shop")
     server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=["web", "batch"], audit_log=tmp / f"audit-{wide_at}.jsonl",
-                                           rag=False, **cfg))
+                                           rag=False, call_timeout=SLOW_MACHINE, **cfg))
     if wide_at is not None:
         rt.cluster.cluster_wide_at = wide_at
     return server, rt
@@ -253,7 +256,7 @@ async def test_a_size_capped_all_namespaces_page_is_marked(tmp_path):
     with FakeKubeAPI(ClusterData(pods=pods)) as api:
         kc = write_kubeconfig(tmp_path / "kc", api.url, namespace="ns-0")
         server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=["ns-1", "ns-2", "ns-3"], audit_log=tmp_path / "a.jsonl",
-                                               rag=False, max_result_bytes=20_000))
+                                               rag=False, max_result_bytes=20_000, call_timeout=SLOW_MACHINE))
         try:
             async with Client(server) as c:
                 r = await c.call_tool("list_pods", {"namespace": "*", "limit": 1000})
@@ -331,7 +334,8 @@ async def test_two_hundred_namespaces_every_row_once_from_one_cluster_wide_watch
     namespaces = [f"ns-{n:03d}" for n in range(200)]
     with FakeKubeAPI(ClusterData(pods=bulk_namespaces(200, 10))) as api:
         kc = write_kubeconfig(tmp_path / "kc", api.url, namespace=namespaces[0])
-        server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=namespaces[1:], audit_log=tmp_path / "a.jsonl", rag=False))
+        server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=namespaces[1:], audit_log=tmp_path / "a.jsonl", rag=False,
+                                               call_timeout=SLOW_MACHINE))
         try:
             async with Client(server) as c:
                 offset, keys, first = 0, [], None
