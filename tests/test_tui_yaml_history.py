@@ -187,3 +187,51 @@ async def test_history_refuses_what_has_none():
         app.run_command(":history svc/orders")
         await wait_until(pilot, lambda: notified(app, "rollout history is for deploy, sts or ds"), what="refused kind")
         assert app.screen is app.main
+
+
+async def test_h_and_y_on_cluster_view_rows():
+    app = _app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _pods_loaded(pilot, app)
+        view = app.main.resources
+        app.run_command(":deploy")
+        await wait_until(pilot, lambda: view.spec is not None and view.spec.name == "deployments" and view.table.row_count, what=":deploy")
+        keys = [str(r.key.value) for r in view.table.ordered_rows]
+        view.table.focus()
+        view.table.move_cursor(row=next(i for i, k in enumerate(keys) if k.endswith("orders-service")), animate=False)
+        await wait_until(pilot, lambda: app.main.selected_ref() == ("Deployment", "shop", "orders-service"), what="row selected")
+        await pilot.press("H")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.comparison is not None or screen.error, timeout=20, what="the diff")
+        assert (screen.kind, screen.target, screen.pair) == ("Deployment", "orders-service", (36, 37))
+        assert "CONFIG-ONLY" in screen.summary_text()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back")
+        # A DaemonSet's row in another namespace: its ControllerRevisions; Y on it: its YAML.
+        app.run_command(":ns monitoring")
+        app.run_command(":ds")
+        await wait_until(pilot, lambda: view.spec.name == "daemonsets" and view.table.row_count == 1, what=":ds")
+        view.table.focus()
+        await wait_until(pilot, lambda: app.main.selected_ref() == ("DaemonSet", "monitoring", "node-exporter"), what="ds row")
+        await pilot.press("H")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.comparison is not None, timeout=20,
+                         what="the DaemonSet's history")
+        assert app.screen.kind == "DaemonSet" and app.screen.pair == (1, 2)
+        assert "image: quay.io/prometheus/node-exporter:v1.7.0 → quay.io/prometheus/node-exporter:v1.8.1" in app.screen.summary_text()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main, what="back")
+        await pilot.press("Y")
+        screen = await _yaml_screen(pilot, app)
+        assert screen.kind == "DaemonSet" and "  name: node-exporter" in screen.view.lines
+        # A view row that has no history says so and stays put.
+        await pilot.press("escape")
+        app.run_command(":svc")
+        await wait_until(pilot, lambda: view.spec.name == "services", what=":svc")
+        app.run_command(":ns shop")
+        await wait_until(pilot, lambda: view.table.row_count, what="services of shop")
+        view.table.focus()
+        await wait_until(pilot, lambda: (app.main.selected_ref() or ("",))[0] == "Service", what="a service row")
+        await pilot.press("H")
+        await wait_until(pilot, lambda: notified(app, "has no rollout history"), what="refused")
+        assert app.screen is app.main
