@@ -42,6 +42,13 @@ async def _yaml_screen(pilot, app) -> YamlScreen:
     return screen
 
 
+async def _history_screen(pilot, app) -> HistoryScreen:
+    await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.comparison is not None or screen.error, timeout=20, what="the first diff")
+    return screen
+
+
 async def test_yaml_of_a_named_object_find_copy_and_back():
     app = _app()
     async with app.run_test(size=SIZE) as pilot:
@@ -127,9 +134,7 @@ async def test_history_from_a_pod_row_shows_the_config_only_revision():
         assert app.pods.select("orders-service-6x9kp")
         await pilot.pause(0.1)
         await pilot.press("H")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.comparison is not None or screen.error, timeout=20, what="the default diff")
+        screen = await _history_screen(pilot, app)
         assert not screen.error, screen.error
         # The pod's owner: its ReplicaSet's Deployment.
         assert (screen.kind, screen.target) == ("Deployment", "orders-service")
@@ -150,9 +155,7 @@ async def test_history_pick_any_two_revisions_changes_the_diff():
         await _pods_loaded(pilot, app)
         await pilot.press(":")
         await pilot.press(*"rollout sts/orders-db data", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.comparison is not None or screen.error, timeout=20, what="the default diff")
+        screen = await _history_screen(pilot, app)
         assert screen.kind == "StatefulSet" and screen.pair == (2, 3)
         default = screen.summary_text()
         assert "env POSTGRES_SHARED_BUFFERS: 2GB → 4GB" in default and "resources limits.memory: 6Gi → 8Gi" in default
@@ -201,9 +204,7 @@ async def test_h_and_y_on_cluster_view_rows():
         view.table.move_cursor(row=next(i for i, k in enumerate(keys) if k.endswith("orders-service")), animate=False)
         await wait_until(pilot, lambda: app.main.selected_ref() == ("Deployment", "shop", "orders-service"), what="row selected")
         await pilot.press("H")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.comparison is not None or screen.error, timeout=20, what="the diff")
+        screen = await _history_screen(pilot, app)
         assert (screen.kind, screen.target, screen.pair) == ("Deployment", "orders-service", (36, 37))
         assert "CONFIG-ONLY" in screen.summary_text()
         await pilot.press("escape")
