@@ -3,6 +3,7 @@ context, the server's arguments in a context, and the host restarting our server
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,29 @@ async def test_the_host_respawns_our_server_with_new_arguments():
             host.respawn("nope", builtin_server([]), "")
     finally:
         await host.stop()
+
+
+def test_the_cli_prespawns_with_the_arguments_the_app_starts_in_the_context(tmp_path, monkeypatch):
+    """The CLI starts our server before Textual loads; the host adopts it only when the
+    arguments match: both apply the starting context's rules the same way."""
+    from sre_console import cli
+    from sre_console.app import context_start
+    from sre_console.host.build import build_host
+    from sre_console.settings import Settings
+
+    kc = kubeconfig(tmp_path / "kc", THREE, "prod-eu-1")
+    (tmp_path / "config.yaml").write_text("contexts:\n  '*prod*': {readonly: true}\n")
+    monkeypatch.setenv("SRE_CONFIG_DIR", str(tmp_path))
+    args = ["--kubeconfig", str(kc), "--allow-writes", "--no-rag"]
+    pre = cli._prespawn(args)
+    try:
+        assert pre is not None
+        kube, start = context_start(args, Settings.load())
+        host = build_host(start, prespawned=pre)
+        assert host.servers[BUILTIN].prespawned is pre  # adopted: the same arguments
+        assert "--allow-writes" not in pre.spec.args and pre.spec.args[-2:] == ["--context", "prod-eu-1"]
+        assert kube.current == "prod-eu-1" and "--allow-writes" in kube.plan("staging").server_args
+    finally:
+        pre.proc.kill()
+        pre.proc.wait()
+        os.close(pre.stderr_read)
