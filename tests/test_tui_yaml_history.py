@@ -42,6 +42,14 @@ async def _yaml_screen(pilot, app) -> YamlScreen:
     return screen
 
 
+async def _refused(pilot, app, command: str, notice: str) -> None:
+    """A command that cannot run says why and leaves the panes in place."""
+    await wait_until(pilot, lambda: app.screen is app.main, what="the panes")
+    app.run_command(command)
+    await wait_until(pilot, lambda: notified(app, notice), what=notice)
+    assert app.screen is app.main
+
+
 async def _history_screen(pilot, app) -> HistoryScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
     screen = app.screen
@@ -121,9 +129,7 @@ async def test_yaml_errors_are_shown_whole():
         assert "Deployment 'nope' not found in namespace 'shop'" in screen.error and "orders-service" in screen.error
         assert "Traceback" not in screen.error
         await pilot.press("escape")
-        app.run_command(":yaml deploy")
-        await wait_until(pilot, lambda: notified(app, "usage: :yaml KIND NAME [NS]"), what="usage")
-        assert app.screen is app.main
+        await _refused(pilot, app, ":yaml deploy", "usage: :yaml KIND NAME [NS]")
 
 
 async def test_history_from_a_pod_row_shows_the_config_only_revision():
@@ -187,9 +193,7 @@ async def test_history_refuses_what_has_none():
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.error, what="an error")
         assert "no Deployment, StatefulSet or DaemonSet 'nope'" in app.screen.error and "Deployment orders-service" in app.screen.error
         await pilot.press("escape")
-        app.run_command(":history svc/orders")
-        await wait_until(pilot, lambda: notified(app, "rollout history is for deploy, sts or ds"), what="refused kind")
-        assert app.screen is app.main
+        await _refused(pilot, app, ":history svc/orders", "rollout history is for deploy, sts or ds")
 
 
 async def test_h_and_y_on_cluster_view_rows():
