@@ -240,3 +240,43 @@ async def test_h_and_y_on_cluster_view_rows():
         await pilot.press("H")
         await wait_until(pilot, lambda: notified(app, "has no rollout history"), what="refused")
         assert app.screen is app.main
+
+
+async def test_history_follows_a_rollout_live_on_the_api_stand_in(tmp_path):
+    # The real client against the API stand-in: a new ControllerRevision and the StatefulSet's new
+    # updateRevision reach the open history with no key pressed; the default diff moves with them.
+    import copy
+
+    from sre_mcp.scenarios.loader import load_scenario
+    from tests.fake_k8s import ClusterData, FakeKubeAPI, write_kubeconfig
+    from tests.test_cluster_tools import NS, write_scenario
+
+    data = ClusterData.from_scenario(load_scenario(str(write_scenario(tmp_path / "scenario"))))
+    with FakeKubeAPI(data) as api:
+        kc = write_kubeconfig(tmp_path / "kc", api.url, namespace=NS)
+
+        def factory() -> McpHost:
+            return McpHost([builtin_server(["--kubeconfig", str(kc), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])])
+
+        settings = Settings(refresh_interval=0, path=Path(os.environ.get("SRE_CONFIG_DIR", "/tmp")) / "config.yaml")
+        app = SREConsoleApp(host_factory=factory, settings=settings, refresh_interval=0, namespace=NS)
+        async with app.run_test(size=SIZE) as pilot:
+            await _pods_loaded(pilot, app)
+            app.run_command(":history orders-db")
+            screen = await _history_screen(pilot, app)
+            assert screen.kind == "StatefulSet" and screen.pair == (2, 3)
+            await wait_until(pilot, lambda: screen.live, timeout=10, what="the history live")
+            crs = [c for c in data.objects["ControllerRevision"] if c["metadata"]["name"].startswith("orders-db-")]
+            newest = copy.deepcopy(max(crs, key=lambda c: c["revision"]))
+            newest["metadata"]["name"], newest["revision"] = "orders-db-5d4c3b2a1f", 4
+            newest["metadata"]["annotations"] = {"kubernetes.io/change-cause": "work_mem 4MB -> 64MB"}
+            env = newest["data"]["spec"]["template"]["spec"]["containers"][0].setdefault("env", [])
+            env.append({"name": "PG_WORK_MEM", "value": "64MB"})
+            api.put("ControllerRevision", newest)
+            sts = copy.deepcopy(next(s for s in data.objects["StatefulSet"] if s["metadata"]["name"] == "orders-db"))
+            sts["status"]["updateRevision"] = "orders-db-5d4c3b2a1f"
+            api.put("StatefulSet", sts)
+            await wait_until(pilot, lambda: screen.current == 4 and screen.pair == (3, 4) and screen.comparison.get("to") == 4,
+                             timeout=10, what="revision 4 on screen")
+            assert "env PG_WORK_MEM: added = 64MB" in screen.summary_text() and "CONFIG-ONLY" in screen.summary_text()
+            assert str(screen.table.get_row_at(0)[1]) == "4" and "work_mem" in str(screen.table.get_row_at(0)[5])

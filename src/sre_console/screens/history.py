@@ -11,6 +11,7 @@ current one, `space` marks revisions (two marks: those two, one: it and the curr
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.style import Style
@@ -26,6 +27,9 @@ from sre_console.server_facts import Tool
 from sre_console.themes import palette
 
 HISTORY_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# What a rollout writes: the workload, and a new ReplicaSet (Deployment) or ControllerRevision.
+_FEEDS = {"Deployment": ("deployments", "replicasets"), "StatefulSet": ("statefulsets", "controllerrevisions"),
+          "DaemonSet": ("daemonsets", "controllerrevisions")}
 _SHORT = {"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment", "sts": "StatefulSet",
           "statefulset": "StatefulSet", "statefulsets": "StatefulSet", "ds": "DaemonSet", "daemonset": "DaemonSet",
           "daemonsets": "DaemonSet"}
@@ -71,6 +75,10 @@ class HistoryScreen(DocumentScreen):
         self.marked: list[int] = []
         self.pair: tuple[int, int] | None = None  # the revisions the diff pane shows (from, to)
         self.comparison: dict[str, Any] | None = None
+        self.following_default = True  # the diff shows current vs the one before until the user picks
+        self.live = False  # the server's change feed for this workload's revisions is open
+        self._dirty = False
+        self._listen_task: asyncio.Task | None = None
 
     # layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -92,13 +100,47 @@ class HistoryScreen(DocumentScreen):
 
     def _title(self, suffix: str = "loading…") -> str:
         what = f"{self.kind or 'workload'} {self.ns}/{self.target}"
-        return (f"[b]rollout history[/] {what}  [dim]{suffix} · space mark · enter vs current · / find · y copy diff · "
+        live = " · [b]live[/]" if self.live else ""
+        return (f"[b]rollout history[/] {what}{live}  [dim]{suffix} · space mark · enter vs current · / find · y copy diff · "
                 f"esc back[/]")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.table.focus()
         self.load()
+        # A rollout while the screen is open shows up with no key pressed (coalesced reloads).
+        self.set_interval(0.5, self._reload_if_dirty)
+
+    def on_unmount(self) -> None:
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+
+    def _follow(self) -> None:
+        """Listen to the change feed of the workload's kind and of its revisions (a plain task, like
+        the pods pane's: it never finishes)."""
+        if self._listen_task is not None or self.kind not in _FEEDS:
+            return
+        uris = [f"k8s://{plural}/{self.ns}" for plural in _FEEDS[self.kind]]
+
+        def on_update(_uri: str) -> None:
+            self._dirty = True
+
+        def on_state(open_: bool) -> None:
+            self.live = open_
+            self._retitle()
+
+        async def follow() -> None:
+            try:
+                await self.app.host.listen_resources(uris, on_update, on_state=on_state)
+            except asyncio.CancelledError:
+                pass
+
+        self._listen_task = asyncio.get_running_loop().create_task(follow(), name="history-listen")
+
+    def _reload_if_dirty(self) -> None:
+        if self._dirty and self.history is not None:
+            self._dirty = False
+            self.load()
 
     # data ----------------------------------------------------------------------------
     async def _call(self, arguments: dict[str, Any]) -> dict[str, Any] | None:
@@ -131,31 +173,49 @@ class HistoryScreen(DocumentScreen):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load(self) -> None:
+        """The revisions (again, after a change in the feed); the diff moves with the current revision
+        unless the user picked two."""
         title = self.query_one("#history-title", Static)
         if self.pod and not await self._resolve_pod():
             title.update(self._title("no history"))
             return
+        self.pod = None  # resolved once: a reload reads the workload
         res = await self._call(self._args())
         if res is None:
             title.update(self._title("error"))
             return
+        before = self.history
         self.history = res
         self.kind = res.get("kind") or self.kind
         self.show_error(res.get("note"))
-        revs = res.get("revisions") or []
-        current = res.get("current_revision")
-        config_only = res.get("config_only_revisions") or []
-        title.update(self._title(f"{len(revs)} revisions · current {current}"
-                                 + (f" · config-only: {', '.join(map(str, config_only))}" if config_only else "")))
+        self._retitle()
         self._render_rows()
-        numbers = [r["revision"] for r in revs]
+        self._follow()
+        numbers = [r["revision"] for r in self.revisions]
+        current = self.current
+        if before is not None and not self.following_default and self.pair and set(self.pair) <= set(numbers):
+            return  # the user's pick still stands: old revisions do not change
+        self.following_default = True
         if current in numbers and numbers.index(current) > 0:
-            self.compare(numbers[numbers.index(current) - 1], current)
+            pair = (numbers[numbers.index(current) - 1], current)
         elif len(numbers) >= 2:
-            self.compare(numbers[-2], numbers[-1])
+            pair = (numbers[-2], numbers[-1])
         else:
+            self.pair, self.comparison = None, None
+            self.view.set_lines([])
             self._show_summary(Text("only one revision is kept: nothing to compare"
                                     if numbers else "no revisions kept", style="dim"))
+            return
+        if pair != self.pair or before is None:
+            self.compare(*pair)
+
+    def _retitle(self) -> None:
+        if self.history is None:
+            return
+        revs, current = self.revisions, self.current
+        config_only = self.history.get("config_only_revisions") or []
+        self.query_one("#history-title", Static).update(self._title(
+            f"{len(revs)} revisions · current {current}" + (f" · config-only: {', '.join(map(str, config_only))}" if config_only else "")))
 
     @property
     def revisions(self) -> list[dict[str, Any]]:
@@ -200,8 +260,10 @@ class HistoryScreen(DocumentScreen):
             self.marked = (self.marked + [n])[-2:]
         self._render_rows()
         if len(self.marked) == 2:
+            self.following_default = False
             self.compare(*sorted(self.marked))
         elif len(self.marked) == 1 and self.current is not None and self.marked[0] != self.current:
+            self.following_default = False
             self.compare(*sorted((self.marked[0], self.current)))
 
     def action_compare_current(self) -> None:
@@ -215,6 +277,7 @@ class HistoryScreen(DocumentScreen):
                 self.app.notify("the current revision is the oldest kept: nothing before it", severity="warning")
                 return
             n = numbers[i - 1]
+        self.following_default = False
         self.compare(*sorted((n, self.current)))
 
     def action_switch_focus(self) -> None:
