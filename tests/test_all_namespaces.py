@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -386,5 +387,59 @@ async def test_other_kinds_publish_their_changes_too(tmp_path, kind, plural):
                         seen += await _next_event(sub, f"k8s://{plural}/web")
                 after = (await c.call_tool(tool[0], {"namespace": "*", **tool[1]})).structured_content
                 assert after["total"] == 1
+        finally:
+            rt.cluster.close()
+
+
+@pytest.mark.parametrize("namespace", ["*", "web"])
+async def test_a_list_kept_up_to_date_by_changes_answers_as_a_fresh_one(tmp_path, namespace):
+    """list_pods keeps its sorted rows and counts and applies the watch's changes to them: after
+    changes, adds and deletes, every answer equals that of a server that never saw the old list."""
+    pods = {ns: bulk_pods(ns, 30, unhealthy_every=7, start=i * 30) for i, ns in enumerate(ALLOWED)}
+    with FakeKubeAPI(ClusterData(pods=[p for v in pods.values() for p in v])) as api:
+        server, rt = _real(tmp_path, api, 2)
+        try:
+            async with Client(server) as c:
+                gen = (await c.call_tool("list_pods", {"namespace": namespace, "limit": 5})).structured_content["generation"]
+                api.put("Pod", _crash(pods["web"][1]))
+                api.put("Pod", _crash(pods["web"][2]))
+                healed = copy.deepcopy(pods["web"][0])  # unhealthy_every=7: pod 0 crashes in bulk_pods
+                healed["status"] = copy.deepcopy(pods["web"][1]["status"])
+                api.put("Pod", healed)
+                added = copy.deepcopy(pods["web"][3])
+                added["metadata"].update(name="new-web-pod", uid="u-new")
+                api.put("Pod", added)
+                api.delete("Pod", "web", pods["web"][4]["metadata"]["name"])
+                api.delete("Pod", "shop", pods["shop"][5]["metadata"]["name"])
+                gone = {pods["web"][4]["metadata"]["name"], pods["shop"][5]["metadata"]["name"]}
+                for _ in range(500):  # the watch has brought all six changes
+                    names = {p["metadata"]["name"] for p in rt.cluster.list_many("Pod", ALLOWED if namespace == "*" else ["web"])}
+                    crashed = [p for p in rt.cluster.list_pods("web") if p["metadata"]["name"] == pods["web"][2]["metadata"]["name"]]
+                    if "new-web-pod" in names and not names & gone and not crashed[0]["status"]["containerStatuses"][0]["ready"]:
+                        break
+                    await anyio.sleep(0.01)
+                delta = (await c.call_tool("list_pods", {"namespace": namespace, "changed_since": gen})).structured_content
+                answers = [await _call(c, "list_pods", {"namespace": namespace, **args})
+                           for args in ({}, {"limit": 7, "offset": 3}, {"status_filter": "unhealthy"}, {"limit": 1000})]
+            (tmp_path / "fresh").mkdir()
+            fresh_server, fresh_rt = _real(tmp_path / "fresh", api, 2)
+            try:
+                async with Client(fresh_server) as c:
+                    truth = [await _call(c, "list_pods", {"namespace": namespace, **args})
+                             for args in ({}, {"limit": 7, "offset": 3}, {"status_filter": "unhealthy"}, {"limit": 1000})]
+            finally:
+                fresh_rt.cluster.close()
+            for got, fresh in zip(answers, truth):
+                assert got[1] == fresh[1]
+                # The text the model reads, too (key order included); each server's clock is its own.
+                assert re.sub(r'"generation": \d+', "", got[2]) == re.sub(r'"generation": \d+', "", fresh[2])
+            full = truth[0][1]
+            assert (delta["total"], delta["unhealthy"], delta["by_status"]) == (full["total"], full["unhealthy"], full["by_status"])
+            names = {p["name"] for p in delta["changed"]}
+            assert {"new-web-pod", pods["web"][0]["metadata"]["name"], pods["web"][1]["metadata"]["name"]} <= names
+            if namespace == "*":
+                assert set(delta["deleted"]) == {f"web/{pods['web'][4]['metadata']['name']}", f"shop/{pods['shop'][5]['metadata']['name']}"}
+            else:
+                assert delta["deleted"] == [pods["web"][4]["metadata"]["name"]] and all(p["namespace"] == "web" for p in delta["changed"])
         finally:
             rt.cluster.close()

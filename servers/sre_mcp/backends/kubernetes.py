@@ -110,6 +110,7 @@ class KubernetesCluster:
         self.cluster_wide_at = cluster_wide_at
         self._wide_refused: set[str] = set()  # kinds the credentials may not list cluster-wide (RBAC 403)
         self._usage: dict[Any, tuple[float, Any]] = {}  # metrics read within USAGE_TTL
+        self._usage_built: dict[Any, tuple[Any, Any]] = {}  # usage dicts built from those reads
         self.on_change: Callable[[str, str | None, int], None] | None = None  # set by the server to tell clients
         self.server = "in-cluster API server" if in_cluster else "the Kubernetes API server"
 
@@ -414,24 +415,36 @@ class KubernetesCluster:
         self._usage[namespace] = (time.monotonic(), items)
         return items
 
+    def _summed(self, key: Any, items: list[dict[str, Any]], build: Callable[[list[dict[str, Any]]], Any]) -> Any:
+        """`build(items)`, kept while the metrics read is the same one: callers get the same dict
+        back until metrics-server is read again (so a caller can tell nothing changed cheaply)."""
+        hit = self._usage_built.get(key)
+        if hit is not None and hit[0] is items:
+            return hit[1]
+        built = build(items)
+        self._usage_built[key] = (items, built)
+        return built
+
     def pod_usage(self, namespace: str) -> dict[str, dict[str, str]]:
-        """From metrics-server (metrics.k8s.io); empty when it is not installed."""
-        return {
-            (item.get("metadata") or {}).get("name"): _sum_usage(item.get("containers") or [])
-            for item in self._metrics(namespace)
-        }
+        """From metrics-server (metrics.k8s.io); empty when it is not installed. Callers must not change it."""
+        return self._summed(namespace, self._metrics(namespace), lambda items: {
+            (item.get("metadata") or {}).get("name"): _sum_usage(item.get("containers") or []) for item in items})
 
     def pod_usage_many(self, namespaces: list[str]) -> dict[tuple[str, str], dict[str, str]]:
         """Usage per (namespace, pod): one cluster-wide metrics read for many namespaces."""
         if len(namespaces) < self.cluster_wide_at:
             return {(ns, name): u for ns in namespaces for name, u in self.pod_usage(ns).items()}
         wanted = set(namespaces)
-        out = {}
-        for item in self._metrics(None):
-            meta = item.get("metadata") or {}
-            if meta.get("namespace") in wanted:
-                out[(meta["namespace"], meta.get("name"))] = _sum_usage(item.get("containers") or [])
-        return out
+
+        def build(items: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
+            out = {}
+            for item in items:
+                meta = item.get("metadata") or {}
+                if meta.get("namespace") in wanted:
+                    out[(meta["namespace"], meta.get("name"))] = _sum_usage(item.get("containers") or [])
+            return out
+
+        return self._summed(tuple(namespaces), self._metrics(None), build)
 
     # Every other kind, from the one table in kinds.py -----------------------------
     def list_objects(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:

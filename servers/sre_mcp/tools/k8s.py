@@ -45,6 +45,7 @@ class ClusterTools:
         self._row_memo: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._row_memo_at = 0.0
         self._views: dict[str, _View] = {}
+        self._usage_keyed: dict[str, tuple[Any, dict[tuple[str, str], dict[str, str]]]] = {}
 
     def _rows(self, namespace: str, pods: list[dict[str, Any]], usage: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, Any]]:
         now = time.monotonic()
@@ -89,7 +90,13 @@ class ClusterTools:
             if every:
                 return await self.rt.run(self.rt.cluster.pod_usage_many, namespaces)
             ns = namespaces[0]
-            return {(ns, name): u for name, u in (await self.rt.run(self.rt.cluster.pod_usage, ns)).items()}
+            by_name = await self.rt.run(self.rt.cluster.pod_usage, ns)
+            hit = self._usage_keyed.get(ns)
+            if hit is not None and hit[0] is by_name:  # the same metrics read: the same dict, so views see no change
+                return hit[1]
+            keyed = {(ns, name): u for name, u in by_name.items()}
+            self._usage_keyed[ns] = (by_name, keyed)
+            return keyed
         except Exception:
             return {}
 
@@ -137,18 +144,20 @@ class ClusterTools:
         # The version is read before the objects, so a change racing this call comes again later
         # rather than never (on a first call the cache is made by the list, so after it).
         gen = self._generation(namespace, namespaces)
-        pods = await self._pods(namespaces, every)
-        if gen is None:
-            gen = self._generation(namespace, namespaces)
-        if reqs is not None:
-            pods = [p for p in pods if kube.labels_match((p.get("metadata") or {}).get("labels"), reqs)]
-        if node is not None:
-            pods = [p for p in pods if (p.get("spec") or {}).get("nodeName") == node]
-        usage = await self._usage(namespaces, every)
         whole = reqs is None and node is None
-        view = self._view(namespace, gen, pods, usage) if whole else _View.of(
-            [kube.pod_row(p, usage.get((p["metadata"].get("namespace"), p["metadata"]["name"]))) for p in pods])
-        rows, summary = view.rows, view.by_status
+        pods = None  # a whole list whose cache is live needs no pods but those that changed (_view)
+        if gen is None or not whole:
+            pods = await self._pods(namespaces, every)
+            if gen is None:
+                gen = self._generation(namespace, namespaces)
+        if reqs is not None:
+            pods = [p for p in pods or [] if kube.labels_match((p.get("metadata") or {}).get("labels"), reqs)]
+        if node is not None:
+            pods = [p for p in pods or [] if (p.get("spec") or {}).get("nodeName") == node]
+        usage = await self._usage(namespaces, every)
+        view = await self._view(namespace, namespaces, gen, usage, pods) if whole else _View.of(
+            [kube.pod_row(p, usage.get((p["metadata"].get("namespace"), p["metadata"]["name"]))) for p in pods or []])
+        rows, summary = view.rows, _ordered(view.by_status)
         if status_filter == "unhealthy":
             matched = [r for r in rows if not r["healthy"]]
         elif status_filter == "NotReady":
@@ -170,7 +179,7 @@ class ClusterTools:
         }
         if every:
             out["namespaces"] = len(namespaces)
-            out["unhealthy_by_namespace"] = view.unhealthy_by_namespace
+            out["unhealthy_by_namespace"] = _ordered(view.unhealthy_by_namespace)
         if label_selector is not None:
             out["label_selector"] = label_selector
         if node is not None:
@@ -195,14 +204,34 @@ class ClusterTools:
                 out["healthy_summary"] = healthy
         return out
 
-    def _view(self, namespace: str, gen: int | None, pods: list[dict[str, Any]], usage: dict[tuple[str, str], dict[str, str]]) -> "_View":
-        """The sorted rows and counts of a whole list. Kept while the watch cache's generation, the
-        usage figures and the row memo's window stay the same, so the pages of one list (the pods
-        pane asks for 10 of 500 at 5,000 pods) cost a slice each, not a derivation and a sort."""
+    async def _view(self, namespace: str, namespaces: list[str], gen: int | None, usage: dict[tuple[str, str], dict[str, str]],
+                    pods: list[dict[str, Any]] | None = None, ages: bool = True) -> "_View":
+        """The sorted rows and counts of a whole list, kept between calls. The same generation (and
+        usage figures) reuses it, so the pages of one list (the pods pane asks for ten of 500 at
+        5,000 pods) cost a slice each; a later generation applies only the pods the watch changed
+        since. Rebuilt from every pod when the cache cannot say what changed, when much changed, and
+        (for answers that show rows, `ages`) every ROW_MEMO_SECONDS so ages stay true."""
+        every = namespace == ALL_NAMESPACES
         old = self._views.get(namespace)
-        if (gen is not None and old is not None and old.gen == gen and old.usage == usage
-                and time.monotonic() - old.at < ROW_MEMO_SECONDS):
+        usable = (gen is not None and old is not None and old.gen is not None and (old.usage is usage or old.usage == usage)
+                  and (not ages or time.monotonic() - old.at < ROW_MEMO_SECONDS))
+        if usable and old.gen == gen:
             return old
+        if usable:
+            fn = getattr(self.rt.cluster, "changes_since_many" if every else "changes_since", None)
+            got = await self.rt.run(fn, "Pod", namespaces if every else namespace, old.gen) if fn else None
+            if got is not None and len(got[1]) + len(got[2]) <= max(100, len(old.by_key) // 10):
+                _, changed, deleted = got
+                fresh = {}
+                for p in changed:
+                    meta = p.get("metadata") or {}
+                    key = (meta.get("namespace"), meta.get("name"))
+                    fresh[key] = kube.pod_row(p, usage.get(key))
+                gone = {tuple(d.split("/", 1)) if every else (namespace, d) for d in deleted}
+                old.apply(fresh, gone, gen)
+                return old
+        if pods is None:
+            pods = await self._pods(namespaces, every)
         view = _View.of(self._rows(namespace, pods, usage))
         view.gen, view.usage = gen, usage
         self._views[namespace] = view
@@ -226,15 +255,23 @@ class ClusterTools:
         if got is None:
             return None
         gen, changed, deleted = got
-        now = self._generation(namespace, namespaces)
-        view = self._view(namespace, now, await self._pods(namespaces, every), await self._usage(namespaces, every))
-        keys = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) for p in changed}
+        # The counts of the whole list, brought up to date with what changed (no rows are shown but
+        # the changed ones, derived now, so the view's ages need not be fresh).
+        view = await self._view(namespace, namespaces, self._generation(namespace, namespaces),
+                                await self._usage(namespaces, every), ages=False)
+        rows = []
+        for p in changed:
+            meta = p.get("metadata") or {}
+            key = (meta.get("namespace"), meta.get("name"))
+            if key in view.by_key:  # deleted again since `got`: its name is in a later answer's `deleted`
+                rows.append(kube.pod_row(p, view.usage.get(key)))
+        rows.sort(key=_sort_key)
         out: dict[str, Any] = {"namespace": namespace, "changes_since": since, "generation": gen}
         if every:
             out["namespaces"] = len(namespaces)
         out.update({
-            "total": len(view.rows), "unhealthy": view.unhealthy, "by_status": view.by_status,
-            "changed": [r for r in view.rows if (r["namespace"], r["name"]) in keys], "deleted": deleted,
+            "total": len(view.by_key), "unhealthy": view.unhealthy, "by_status": _ordered(view.by_status),
+            "changed": rows, "deleted": deleted,
         })
         return out
 
@@ -321,27 +358,68 @@ class ClusterTools:
         return out
 
 
+def _sort_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["healthy"], -int(r["restarts"]), r["name"], r["namespace"] or "")
+
+
 class _View:
     """Pod rows sorted as list_pods answers (unhealthy first, most restarts first), with the counts
-    every page repeats."""
+    every page repeats. A watch's changes are applied to it row by row (`apply`), so the counts
+    after a change cost what changed; the sorted order is redone only when a page is asked."""
 
     def __init__(self, rows: list[dict[str, Any]]):
-        rows.sort(key=lambda r: (r["healthy"], -int(r["restarts"]), r["name"], r["namespace"] or ""))
-        self.rows = rows
         self.at = time.monotonic()
         self.gen: int | None = None
         self.usage: dict[tuple[str, str], dict[str, str]] = {}
-        self.by_status = _count(r["status"] for r in rows)
-        bad = [r for r in rows if not r["healthy"]]
-        self.unhealthy = len(bad)
-        self.unhealthy_by_namespace = _count(r["namespace"] for r in bad)
-        good = [r for r in rows if r["healthy"]]
-        self._healthy = len(good)
-        self._by = {k: _count(str(r.get(k)) if k != "namespace" else r["namespace"] for r in good) for k in ("app", "node", "namespace")}
+        self.by_key: dict[tuple[Any, Any], dict[str, Any]] = {}
+        self.by_status: dict[str, int] = {}
+        self.unhealthy = 0
+        self.unhealthy_by_namespace: dict[str, int] = {}
+        self._healthy = 0
+        self._by: dict[str, dict[str, int]] = {"app": {}, "node": {}, "namespace": {}}
+        for r in rows:
+            self.by_key[(r["namespace"], r["name"])] = r
+            self._count(r, 1)
+        self._rows: list[dict[str, Any]] | None = sorted(self.by_key.values(), key=_sort_key)
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]]) -> "_View":
         return cls(rows)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = sorted(self.by_key.values(), key=_sort_key)
+        return self._rows
+
+    def _count(self, r: dict[str, Any], n: int) -> None:
+        def bump(counts: dict[str, int], key: Any) -> None:
+            counts[key] = counts.get(key, 0) + n
+            if not counts[key]:
+                del counts[key]
+
+        bump(self.by_status, r["status"])
+        if r["healthy"]:
+            self._healthy += n
+            for k in ("app", "node"):
+                bump(self._by[k], str(r.get(k)))
+            bump(self._by["namespace"], r["namespace"])
+        else:
+            self.unhealthy += n
+            bump(self.unhealthy_by_namespace, r["namespace"])
+
+    def apply(self, fresh: dict[tuple[Any, Any], dict[str, Any]], gone: set[tuple[Any, Any]], gen: int) -> None:
+        """Rows of pods added or changed, and keys of pods deleted, since this view's generation."""
+        for key in set(fresh) | gone:
+            old = self.by_key.pop(key, None)
+            if old is not None:
+                self._count(old, -1)
+            row = fresh.get(key)
+            if row is not None:
+                self.by_key[key] = row
+                self._count(row, 1)
+        self._rows = None
+        self.gen = gen
 
     def healthy_left_out(self, shown: list[dict[str, Any]]) -> dict[str, Any]:
         """Counts of the healthy rows not in `shown`: the totals less the page's."""
@@ -352,8 +430,13 @@ class _View:
             for r in in_page:
                 v = str(r.get(k)) if k != "namespace" else r["namespace"]
                 counts[v] -= 1
-            out[label] = {v: n for v, n in counts.items() if n}
+            out[label] = _ordered({v: n for v, n in counts.items() if n})
         return out
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    """Counts most first (then by name): the same answer whichever order the rows were counted in."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
 
 def _count(values: Any) -> dict[str, int]:
