@@ -8,6 +8,7 @@ A diff is a mapping of area to changes, each change an `[old, new]` pair (null =
     probes: {readiness: ["http-get ...", "http-get ..."]}
     references: {ConfigMap orders-v2: [null, referenced]}
     annotations: {checksum/configmap-orders-config: [1a2b, 3c4d]}
+    labels: {component: [api, null]}
     configmaps: {orders-config: {pool.max: ["50", "10"]}}
 
 A scenario writes it by hand in deploys.yaml (`normalize_diff` checks it); a cluster's
@@ -29,6 +30,8 @@ import yaml
 
 # Areas whose change alone makes a revision "config-only": the image stayed, the config moved.
 CONFIG_AREAS = frozenset({"env", "configmaps", "secrets", "references", "annotations"})
+# Labels the controllers add to every revision's template: not a change anyone made.
+HASH_LABELS = ("pod-template-hash", "controller-revision-hash")
 _CHECKSUM = re.compile(r"^checksum/(configmap|config|secret)-(.+)$")
 _CHECKSUM_KIND = {"configmap": "ConfigMap", "config": "ConfigMap", "secret": "Secret"}
 _KIND_OF_AREA = {"resources": "resources", "probes": "probes", **{a: "config" for a in CONFIG_AREAS}}
@@ -96,6 +99,8 @@ def describe(diff: dict[str, Any] | None) -> list[str]:
                 # A checksum annotation is how new ConfigMap/Secret content rolls pods: say whose.
                 lines.append(f"{_CHECKSUM_KIND[m[1]]} {m[2]} content changed ({k}: {_arrow(*v)})" if m
                              else f"annotations {k}: {_arrow(*v)}")
+        elif area == "labels":  # what Services and NetworkPolicies select on: named as such
+            lines += [f"pod label {k}: {_arrow(*v)}" for k, v in body.items()]
         elif isinstance(body, dict):
             lines += [f"{area} {k}: {_arrow(*v)}" for k, v in body.items()]
         else:
@@ -144,7 +149,8 @@ def template_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         refs.update({f"{label} {n}": ["referenced", None] for n in sorted(a - b)})
     put("references", refs)
     put("annotations", _changed(old.get("annotations") or {}, new.get("annotations") or {}))
-    return {area: diff[area] for area in ("image", "env", "resources", "probes", "references", "annotations") if area in diff}
+    put("labels", _changed(old.get("labels") or {}, new.get("labels") or {}))
+    return {area: diff[area] for area in ("image", "env", "resources", "probes", "references", "annotations", "labels") if area in diff}
 
 
 def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -154,15 +160,13 @@ def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {"change_kind": change_kind(areas), "changes": describe(areas), "areas": areas}
 
 
-# Labels the controllers add to every revision's template: not a change anyone made.
-_HASH_LABELS = ("pod-template-hash", "controller-revision-hash")
 
 
 def comparable_template(template: dict[str, Any]) -> dict[str, Any]:
     """A pod template without what differs between any two revisions by construction."""
     out = {k: v for k, v in (template or {}).items() if k != "$patch"}
     meta = dict(out.get("metadata") or {})
-    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in _HASH_LABELS}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in HASH_LABELS}
     if labels:
         meta["labels"] = labels
     else:

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sre_mcp.deploy_diff import comparable_template, revision_diff
+from sre_mcp.deploy_diff import HASH_LABELS, comparable_template, revision_diff
 from sre_mcp.timeutil import age, now_utc, parse_iso
 
 HEALTHY_STATUSES = {"Running", "Completed", "Succeeded"}
@@ -475,8 +475,8 @@ _POD_TEMPLATE_HASH = "pod-template-hash"
 
 
 def template_summary(template: dict[str, Any]) -> dict[str, Any]:
-    """What a revision runs: per container image, env, resources, probes; and every
-    ConfigMap and Secret it references by name (env, envFrom, volumes)."""
+    """What a revision runs: per container image, env, resources, probes; every ConfigMap and
+    Secret it references by name (env, envFrom, volumes); its annotations and pod labels."""
     spec = template.get("spec") or {}
     annotations = {k: v for k, v in (_meta(template).get("annotations") or {}).items()}
     configmaps: set[str] = set()
@@ -520,8 +520,10 @@ def template_summary(template: dict[str, Any]) -> dict[str, Any]:
                 configmaps.add(src["configMap"].get("name", ""))
             if "secret" in src:
                 secrets.add(src["secret"].get("name", ""))
+    # Pod labels are what Services and NetworkPolicies select on (the controllers' hash labels aside).
+    labels = {k: str(v) for k, v in (_meta(template).get("labels") or {}).items() if k not in HASH_LABELS}
     return {"containers": containers, "configmaps": sorted(configmaps - {""}), "secrets": sorted(secrets - {""}),
-            "annotations": annotations}
+            "annotations": annotations, "labels": labels}
 
 
 def _owned_by(obj: dict[str, Any], owner: dict[str, Any]) -> bool:
@@ -611,26 +613,12 @@ def rollout_history(workload: dict[str, Any], owned: list[dict[str, Any]], now: 
 def compare_revisions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """revision_diff of two revisions as rollout_history builds them (with their pod templates):
     `other` when the templates differ only in what the summary does not read
-    (tolerations, affinity, volumes mounts...)."""
+    (tolerations, affinity, volume mounts...)."""
     d = revision_diff(old["template"], new["template"])
     if d["change_kind"] == "none" and old["pod_template"] != new["pod_template"]:
         d["change_kind"] = "other"
-        was = ((old["pod_template"].get("metadata") or {}).get("labels")) or {}
-        now = ((new["pod_template"].get("metadata") or {}).get("labels")) or {}
-        relabelled = [f"{k}: {was[k]} → {now[k]}" if k in was and k in now else f"{k}: removed (was {was[k]})" if k in was
-                      else f"{k}: added = {now[k]}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
-        # Pod labels are what Services and NetworkPolicies select on: a relabelling is named, not summarised.
-        d["changes"] = ([f"pod labels changed: {'; '.join(relabelled)}"] if relabelled else []) + (
-            [] if relabelled and _same_but_labels(old["pod_template"], new["pod_template"])
-            else ["the pod template changed outside images, env, resources, probes and ConfigMap/Secret references"])
+        d["changes"] = ["the pod template changed outside images, env, resources, probes, pod labels and ConfigMap/Secret references"]
     return d
-
-
-def _same_but_labels(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    def strip(t: dict[str, Any]) -> dict[str, Any]:
-        meta = {k: v for k, v in (t.get("metadata") or {}).items() if k != "labels"}
-        return {**t, "metadata": meta}
-    return strip(a) == strip(b)
 
 
 # --- nodes ----------------------------------------------------------------------------
