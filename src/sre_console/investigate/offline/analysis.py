@@ -32,6 +32,11 @@ from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnos
 
 MAX_DEPTH = 3  # hops from the paged service to the origin
 CHANGE_WINDOW = timedelta(hours=24)  # a change older than this before the onset is not a trigger
+SLOW_BURN_WINDOW = timedelta(days=7)  # ... unless what failed fills up slowly (a disk): then a week
+_FILL_RATE = re.compile(r"retention|retain|keep (?:records|logs|data|forever)|\bttl\b|log[ _-]?level|\bdebug\b|verbose|segment|"
+                        r"compaction|cleanup|purge|rotation|max[_.-]?(?:size|bytes)|disk|storage|volume", re.I)
+DISK_FULL = re.compile(r"no space left|disk (?:is )?full|volume .{0,40}full|\b(?:9\d|100)(?:\.\d+)?% full|ENOSPC|FillingUp|DiskPressure|"
+                       r"KafkaStorageException|could not extend file", re.I)
 NEW_MARGIN = timedelta(minutes=10)  # a signature first seen this long before the onset still counts as new
 TIME_CORRELATION = timedelta(minutes=20)  # a change of the origin this close before the onset is a suspect by timing alone
 _MASK = re.compile(r"(tx-[a-z0-9]+)|([0-9a-f]{8,})|([0-9]+(?:\.[0-9]+)?)")
@@ -62,6 +67,21 @@ _CAUSED_BY = re.compile(r"^\s*Caused by:\s*(.+)$")
 _CREDENTIAL = re.compile(r"\b(401|unauthori[sz]ed|invalid[_ ](?:api[_ ])?(?:key|token|credentials?)|authentication (?:failed|error)|"
                          r"(?:api key|token|credential)s? (?:has been |was |is )?(?:revoked|expired|invalid)|invalid_grant|"
                          r"authorization grant is invalid|password authentication failed)\b", re.I)
+
+
+# Client libraries and the protocol errors only they raise → the technology they talk to (the word its servers'
+# names carry). Matched against error text; a dependency is then looked up by that word among the services and pods.
+_CLIENT_LIBRARIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("kafka", re.compile(r"org\.apache\.kafka|\bKafka\w*(?:Exception|Error)\b|confluent_kafka|librdkafka|\bsarama\b|kafka\.server|"
+                         r"NOT_ENOUGH_REPLICAS|NotLeaderOrFollower|NOT_LEADER_FOR_PARTITION|UNKNOWN_TOPIC_OR_PARTITION", re.I)),
+    ("postgres", re.compile(r"org\.postgresql|PSQLException|psycopg|\bpq: |asyncpg|\bSQLSTATE\b", re.I)),
+    ("mysql", re.compile(r"com\.mysql|MySQL(?:Syntax|NonTransient|Transient)?\w*Exception|mysqlclient|\bmysql:", re.I)),
+    ("redis", re.compile(r"redis\.clients|\bJedis\w*|io\.lettuce|RedisConnection\w*|redis\.exceptions|\bMOVED \d+|\bREADONLY You can't write", re.I)),
+    ("mongo", re.compile(r"com\.mongodb|Mongo\w*Exception|pymongo", re.I)),
+    ("rabbitmq", re.compile(r"com\.rabbitmq|amqp(?:lib|storm)?\b|pika\.exceptions|AMQPConnection", re.I)),
+    ("elasticsearch", re.compile(r"org\.elasticsearch|ElasticsearchException|elasticsearch\.exceptions", re.I)),
+    ("cassandra", re.compile(r"com\.datastax|cassandra\.cluster|NoHostAvailableException", re.I)),
+)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -288,6 +308,14 @@ class Analyst:
         oldest = parse_time(search.get("oldest"))
         return oldest is not None and oldest < cut
 
+    def first_failing_host(self, service: str | None, onset: datetime | None) -> str | None:
+        """The pod that logged the service's first new error: where a cascade inside a component began (the broker
+        whose disk filled, before its peers complained about it)."""
+        fresh = {s.shape for s in self.signatures(service, onset) if s.spiking}
+        rows = sorted((r for r in self.error_rows(service) if r.get("host") and shape(str(r.get("message", "")).strip()) in fresh
+                       and parse_time(r.get("timestamp"))), key=lambda r: parse_time(r.get("timestamp")))
+        return rows[0].get("host") if rows else None
+
     def error_rows(self, service: str | None) -> list[dict]:
         """Its ERROR/FATAL lines; when it logs almost none (failures answered as 4xx and logged as warnings), its WARN lines."""
         rows = [r for r in self.ev.log_rows if r.get("service") == service and r.get("level") in ("ERROR", "FATAL")]
@@ -388,6 +416,20 @@ class Analyst:
             return token, "external", None
         return None
 
+    def by_technology(self, text: str) -> list[str]:
+        """Services (else pod groups) named after the technology whose client library raised this error."""
+        out: list[str] = []
+        for word, pattern in _CLIENT_LIBRARIES:
+            if not pattern.search(text):
+                continue
+            named = sorted(n for n in self.known if re.search(rf"(?:^|-){word}(?:-|$|\d)", str(n)))
+            if not named:
+                groups = {re.sub(r"-[a-z0-9]{5,10}(?:-[a-z0-9]{5})?$|-\d+$", "", p) for rows in self.ev.pods.values() for p in rows
+                          if re.search(rf"(?:^|-){word}(?:-|$|\d)", p)}
+                named = sorted(groups)
+            out += named[:2]
+        return out
+
     def named_components(self, sigs: list[Signature], exclude: set[str]) -> list[tuple[str, str, str | None]]:
         """Components the errors name, weighted by how often each error occurs."""
         weight: Counter = Counter()
@@ -397,6 +439,9 @@ class Analyst:
             tokens = [f"{a}.{b}.svc" for a, b in _SVC_HOST.findall(text)]
             tokens += _URL_HOST.findall(text) + [h for h, _ in _HOST_PORT.findall(text)] + _KEYED_HOST.findall(text)
             tokens += [n for n in _NAME.findall(text) if n in self.known or self.pods_named(n)]
+            # An error raised by a client library names its dependency's technology even when it names no host
+            # (Kafka's producer names a topic partition): the service or pods of that technology are the next hop.
+            tokens += [t for t in self.by_technology(text) if t not in tokens]
             seen = set()
             for tok in tokens:
                 r = self.resolve(tok)
@@ -468,6 +513,15 @@ class Analyst:
                 c.own.append(f"node {n.get('name')}: " + "; ".join(_one_line(x, 120) for x in n["problems"][:3]))
         if c.node_bound:
             c.node_reports = self.node_reports(c.node_bound)
+        mine = {p["name"] for p in pods}
+        claims_of = [v for claims in self.ev.volumes.values() for v in claims if mine & set(v.get("mounted_by") or [])]
+        for v in sorted(claims_of, key=lambda v: v.get("used_pct") if isinstance(v.get("used_pct"), (int, float)) else -1):
+            pct = v.get("used_pct")
+            if isinstance(pct, (int, float)) and pct >= 85:
+                c.own.insert(0, f"volume {v.get('name')} is {pct:g}% full ({v.get('used') or '?'} of {v.get('capacity') or '?'}, "
+                                f"mounted by {', '.join(sorted(mine & set(v.get('mounted_by') or [])))})")
+            elif v.get("phase") not in (None, "Bound"):
+                c.own.insert(0, f"volume {v.get('name')} is {v.get('phase')} (not Bound)")
         names = {p["name"] for p in pods}
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
@@ -654,10 +708,12 @@ class Analyst:
             o for c in chain for o in c.own + c.causes + c.database)
         ev_words = _words(evidence_text)
         saturated = " ".join(x for c in chain for x in c.saturation).lower()
+        # A disk fills over days: the change that set its pace (retention, log level, a new writer) can be that old.
+        window = SLOW_BURN_WINDOW if any(slow_burn(c) for c in chain) else CHANGE_WINDOW
         for svc in dict.fromkeys(who):
             for d in self.ev.deploys.get(svc, []):
                 at = parse_time(d.get("at"))
-                before = at is not None and onset.at is not None and onset.at - CHANGE_WINDOW <= at <= onset.at + timedelta(minutes=2)
+                before = at is not None and onset.at is not None and onset.at - window <= at <= onset.at + timedelta(minutes=2)
                 if onset.at is None:
                     before = at is not None
                 if d.get("status") in ("failed", "rolled_back"):
@@ -666,6 +722,8 @@ class Analyst:
                 matches = len(ev_words & _words(text)) >= 1 or any(i.lower() in text.lower() for i in _idents(evidence_text))
                 # A resources change fits a saturation of the same resource.
                 matches = matches or any(r in saturated and r in text.lower() for r in ("cpu", "memory"))
+                # What sets how fast a disk fills (retention, log volume, sizes) fits a full disk.
+                matches = matches or (window is SLOW_BURN_WINDOW and bool(_FILL_RATE.search(text)))
                 out.append(Change(svc, d, at, config_only(d), before, matches))
         out.sort(key=lambda c: (not c.before_onset, not c.matches, -(c.at.timestamp() if c.at else 0)))
         return out
@@ -705,6 +763,11 @@ class Analyst:
         if has_errors and origin.signatures:
             return True, "low", hyps
         return False, "low", hyps
+
+
+def slow_burn(c: Component) -> bool:
+    """Its own evidence says a volume filled up."""
+    return any(DISK_FULL.search(t) for t in [*c.causes, *c.own, *(s.sample for s in c.signatures)])
 
 
 def _age(at: datetime) -> str:

@@ -42,6 +42,7 @@ class Evidence:
         self.workloads: dict[str, list[dict]] = {}  # list_workloads rows by namespace
         self.nodes: list[dict] | None = None  # list_nodes rows
         self.rollouts: dict[tuple[str, str], dict] = {}  # get_rollout_history results by (namespace, workload)
+        self.hpas: dict[str, list[dict]] = {}  # list_hpas rows by namespace
         self.volumes: dict[str, list[dict]] = {}  # list_volumes claims by namespace
         self.configmaps: dict[tuple[str, str], dict] = {}  # get_configmap results by (namespace, name)  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
@@ -99,6 +100,8 @@ class Evidence:
             self.volumes[payload.get("namespace")] = payload.get("claims") or payload.get("volumes") or []
         elif tool == "get_configmap":
             self.configmaps[(payload.get("namespace") or args.get("namespace"), payload.get("name") or args.get("name"))] = payload
+        elif tool == "list_hpas":
+            self.hpas[payload.get("namespace") or args.get("namespace")] = payload.get("hpas") or []
         elif tool == "get_rollout_history":
             self.rollouts[(payload.get("namespace"), payload.get("deployment") or payload.get("name"))] = payload
         elif tool == "list_nodes":
@@ -121,10 +124,16 @@ class Evidence:
                 return s.get("namespace")
         return None
 
+    def _by_workload(self, app: str | None) -> str | None:
+        """A pod's app label → the service it belongs to: itself, or the service whose workload carries that name."""
+        if not app or app in self.health or any(s.get("name") == app for s in self.services):
+            return app
+        return next((s.get("name") for s in self.services if s.get("deployment") == app), app)
+
     def pod_service(self, pod: str | None) -> str | None:
         for rows in self.pods.values():
             if pod in rows:
-                return rows[pod].get("app")
+                return self._by_workload(rows[pod].get("app"))
         for svc, h in self.health.items():
             if any(p.get("name") == pod for p in (h.get("pods") or {}).get("unhealthy") or []):
                 return svc
@@ -145,8 +154,21 @@ class Evidence:
             out |= {p.get("app") for p in rows.values() if not p.get("healthy") and p.get("app")}
         return out
 
+    def workload_of(self, service: str | None) -> str | None:
+        """The workload that runs a service, when the service list or its health names one other than itself."""
+        h = self.health.get(service or "") or {}
+        name = (h.get("deployment") or {}).get("name") or next(
+            (s.get("deployment") for s in self.services if s.get("name") == service and s.get("deployment")), None)
+        return name if name and name != service else None
+
     def service_pods(self, service: str | None) -> list[dict]:
         rows = [p for ns in self.pods.values() for p in ns.values() if p.get("app") == service]
+        workload = self.workload_of(service)
+        if not rows and workload:
+            # A service whose pods carry its workload's name (service queue-broker, StatefulSet queue: queue-0, queue-1).
+            ns = self.namespace_of(service)
+            rows = [p for n, pods in self.pods.items() if ns is None or n == ns for p in pods.values()
+                    if p.get("app") == workload or re.fullmatch(rf"{re.escape(workload)}-(?:\d+|[a-z0-9]{{5,10}}-[a-z0-9]{{5}})", str(p.get("name")))]
         if not rows and service in self.health:
             rows = [{**p, "healthy": False} for p in (self.health[service].get("pods") or {}).get("unhealthy") or []]
         return sorted(rows, key=lambda p: (bool(p.get("healthy")), -int(p.get("restarts") or 0), p.get("name", "")))
@@ -202,6 +224,20 @@ class Evidence:
                 pod = str(e.get("object", "")).split("/")[-1]
                 svc = self.pod_service(pod)
                 add(Observation(f"{e.get('reason')}: {e.get('message')}", svc, min(3.0, 0.5 * int(e.get("count") or 1)), "get_events", e.get("timestamp")))
+        for claims in self.volumes.values():
+            for v in claims:
+                pct = v.get("used_pct")
+                if isinstance(pct, (int, float)) and pct >= 90:
+                    users = sorted({self.pod_service(p) for p in v.get("mounted_by") or []} - {None}) or [None]
+                    for svc in users:
+                        add(Observation(f"volume {v.get('name')} is {pct:g}% full ({v.get('used') or '?'} of {v.get('capacity') or '?'}, "
+                                        f"mounted by {', '.join(v.get('mounted_by') or []) or 'no pod'})", svc, 2.0, "list_volumes"))
+        for rows in self.hpas.values():
+            for h in rows:
+                target = str(h.get("target") or "").split("/")[-1]
+                for problem in h.get("problems") or []:
+                    add(Observation(f"HPA {h.get('name')} ({h.get('target')}, {h.get('current')} replicas, min {h.get('min')} max {h.get('max')}): "
+                                    f"{problem}", self._by_workload(target) if target else None, 2.0, "list_hpas"))
         for n in self.nodes or []:
             # A node's trouble is evidence for the services whose pods run on it.
             on_it = sorted({p.get("app") for rows in self.pods.values() for p in rows.values()

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import Analyst, Component, Finding, baseline_keyword
+from sre_console.investigate.offline.analysis import DISK_FULL, Analyst, Component, Finding, baseline_keyword, slow_burn
 from sre_console.investigate.offline.evidence import Evidence, hosts_by_errors
 from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnose
 from sre_console.investigate.offline.steps import PlannedCall, Procedure, Step
@@ -29,8 +29,13 @@ _SIGNALS = ("evict", "no space", "out of memory", "refused", "throttl", "timed o
 _RANK = {"critical": 0, "degraded": 1, "unknown": 2, "healthy": 3}
 WIDE_WINDOW = "6h"  # errors are read over hours, so what is new since the onset shows against what came before
 _DB_NAME = re.compile(r"\b([a-z][a-z0-9-]*-(?:db|pg|postgres|mysql|database))\b")
-_DISK_FULL = re.compile(r"no space left|disk (?:is )?full|volume .{0,40}full|\b(?:9\d|100)% full|ENOSPC|FillingUp|DiskPressure", re.I)
 _CONFIGMAP_NAME = re.compile(r"\bConfigMap[\s:/]+(?:[a-z0-9-]+/)?([a-z0-9][a-z0-9.-]*[a-z0-9])", re.I)
+
+
+def _young(age: object) -> bool:
+    """A kubectl age ('12m', '45s', '1h5m') under an hour."""
+    text = str(age or "")
+    return bool(re.fullmatch(r"\d+s|\d+m(?:\d+s)?", text))
 
 
 def _configmaps_in(deploy: dict, blob: str) -> list[str]:
@@ -106,12 +111,14 @@ class Planner:
         """Read a component's own evidence: health, pods, warning events, errors, changes; then its worst pod."""
         calls: list[tuple[str, dict]] = []
         ns = c.namespace
+        searched_before = True
         if c.kind == "service":
             if c.name not in self.ev.health:
                 calls.append(("check_service_health", {"service_name": c.name}))
                 return calls  # its namespace comes with it
             ns = ns or self.ev.namespace_of(c.name)
             searched = [a for a in self.ev.searched if a.get("service") == c.name]
+            searched_before = bool(searched)
             if not searched:
                 calls.append(("search_logs", {"service": c.name, "level": "ERROR", "time_range": WIDE_WINDOW, "limit": 100}))
             elif all(a.get("level") == "ERROR" for a in searched) and sum(int(a.get("total_matches") or 0) for a in searched) < 5 \
@@ -130,6 +137,8 @@ class Planner:
             calls.append(("get_events", {"namespace": ns, "event_type": "Warning"}))
         if ns and ns not in self.ev.workloads and "list_workloads" in self.schemas:
             calls.append(("list_workloads", {"namespace": ns}))  # rollouts stuck, StatefulSets short of replicas
+        if ns and c.kind == "service" and ns not in self.ev.hpas and "list_hpas" in self.schemas:
+            calls.append(("list_hpas", {"namespace": ns}))  # replicas held or pinned at max: capacity the autoscaler did not add
         if ns and c.kind == "service" and c.refused_callers and (ns, c.name) not in self.ev.endpoints and "get_service_endpoints" in self.schemas:
             calls.append(("get_service_endpoints", {"namespace": ns, "service": c.name}))  # callers refused: does it route anywhere?
         pods = self.ev.service_pods(c.name) if c.kind == "service" else Analyst(self.ev, self.focus()).pods_named(c.name)
@@ -137,13 +146,26 @@ class Planner:
         loud = hosts_by_errors(self.ev.log_rows, c.name)
         # Its worst pod, else the one that logs most errors, else any: a component's own log is read even when
         # its pods look fine (a healthy-looking pod can still say why it fails).
-        pick = bad[0] if bad else next((p for p in pods if p["name"] in loud), pods[0] if pods else None)
+        first = None
+        if not bad and c.kind == "service":
+            an = Analyst(self.ev, self.focus())
+            first = an.first_failing_host(c.name, an.onset(self.focus()).at)
+        pick = bad[0] if bad else next((p for p in pods if p["name"] == first), None) or next(
+            (p for p in pods if p["name"] in loud), pods[0] if pods else None)
         if self.ev.nodes is None and "list_nodes" in self.schemas and (c.node_bound or any(
-                p.get("status") in ("Pending", "Evicted") or str(p.get("node")) in ("", "<none>") for p in bad)):
+                p.get("status") in ("Pending", "Evicted") or str(p.get("node")) in ("", "<none>") for p in bad)
+                or any(_young(p.get("age")) for p in pods)):
+            # (Pods recreated within the hour: a node drained, lost or replaced moves pods; the nodes say which.)
             calls.append(("list_nodes", {}))  # unschedulable, evicted, or failing only on one node: the nodes say why
         read = [p for p in pods if p["name"] in self.ev.pod_logs]
         described = [p for p in pods if p["name"] in self.ev.describe]
         pns = (pick or {}).get("namespace") or ns
+        if c.kind == "service" and not searched_before and not bad and len(pods) > 1:
+            return calls  # which pod to read follows from who logged the first errors: search first
+        if first and pick is not None and pick["name"] == first and pns and first not in self.ev.pod_logs:
+            # The pod where the new errors began, even when another pod of it was read already.
+            return calls + [("describe_pod", {"namespace": pns, "pod_name": first}),
+                            ("get_pod_logs", {"namespace": pns, "pod_name": first, "lines": 100, "previous": False})]
         if pick is not None and pns and not (read and described):
             if not described:
                 calls.append(("describe_pod", {"namespace": pns, "pod_name": (read[0] if read else pick)["name"]}))
@@ -507,8 +529,9 @@ class Planner:
             return []
         f = self.analysis()
         d = self.diagnosis()
+        change = f.trigger.deploy if f.trigger is not None else d.deploy
         owner = f.trigger.service if f.trigger is not None else (d.deploy or {}).get("service") or (d.culprit if d.deploy else None)
-        if not owner:
+        if not owner or (change or {}).get("revision") is None:  # a ConfigMap edited in place is no rollout
             return []
         ns = self.ev.namespace_of(owner)
         h = self.ev.health.get(owner) or {}
@@ -548,11 +571,16 @@ class Planner:
         before the onset: that ConfigMap as it is now."""
         f = self.analysis()
         calls: list[tuple[str, dict]] = []
-        text = " ".join(s.sample for c in f.chain for s in c.signatures) + " " + " ".join(o for c in f.chain for o in c.own + c.database)
-        if "list_volumes" in self.schemas and _DISK_FULL.search(text):
+        text = " ".join(s.sample for c in f.chain for s in c.signatures) + " " + " ".join(o for c in f.chain for o in c.own + c.database + c.causes)
+        if "list_volumes" in self.schemas and DISK_FULL.search(text):
             for c in f.chain:
                 if c.namespace and c.namespace not in self.ev.volumes:
                     calls.append(("list_volumes", {"namespace": c.namespace}))
+        for c in f.chain:
+            # A full disk: its changes over the week that filled it, not only the last day.
+            if c.kind == "service" and slow_burn(c) and "get_recent_deploys" in self.schemas and not any(
+                    t == "get_recent_deploys" and a.get("service_name") == c.name and int(a.get("hours_back") or 0) >= 168 for t, a in self.ev.calls):
+                calls.append(("get_recent_deploys", {"service_name": c.name, "hours_back": 168}))
         if "get_configmap" in self.schemas:
             for ch in f.changes:
                 if not ch.before_onset:
@@ -582,7 +610,9 @@ class Planner:
         if not self.investigating():
             return False
         if tool == "get_recent_deploys":
-            return a.get("service_name") in self.ev.deploys
+            # Known for that window or a wider one.
+            return any(t == tool and b.get("service_name") == a.get("service_name") and int(b.get("hours_back") or 24) >= int(a.get("hours_back") or 24)
+                       for t, b in self.ev.calls) or (a.get("service_name") in self.ev.deploys and int(a.get("hours_back") or 24) <= 24)
         if tool == "get_events":
             return a.get("namespace") in self.ev.events
         if tool == "list_pods" and a.get("status_filter") == "unhealthy":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import _CALL_FAILURE, Analyst, Change, Finding, clock, config_only, relative
+from sre_console.investigate.offline.analysis import _CALL_FAILURE, Analyst, Change, Finding, clock, config_only, relative, slow_burn
 from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
@@ -305,7 +305,8 @@ class ReportWriter:
             if not t.matches:
                 return (f"Likely trigger, by timing: {t.phrase()}, which landed {when or 'before the onset'}; what it changed "
                         "does not show in the errors, so check it first.")
-            return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors.{self.rollout_record(t.service)}"
+            record = self.rollout_record(t.service) if t.deploy.get("revision") is not None else ""
+            return f"Trigger: {t.phrase()}, which landed {when or 'before the onset'} and matches the errors.{record}"
         before = [c for c in f.changes if c.before_onset]
         if before:
             c = before[0]
@@ -398,6 +399,19 @@ class ReportWriter:
             parts.append(f"{svc} is a victim of upstream saturation in {up}: calls to {up} time out and fail "
                          f"(\"{self.quote() or 'timeouts'}\"), so requests queue and circuit breakers open; "
                          f"{svc}'s own pods are {'failing too' if bad else 'healthy'}.")
+        elif cat == "autoscaler-blind":
+            hpa = next((h for rows in self.ev.hpas.values() for h in rows if str(h.get("target", "")).split("/")[-1] == self.deployment(svc)
+                        and h.get("problems")), None)
+            held = (f"HPA {hpa.get('name')} holds {hpa.get('current')} replicas (min {hpa.get('min')}, max {hpa.get('max')})"
+                    if hpa else "its autoscaler holds the replica count")
+            sat = self.culprit_saturation(svc)
+            parts.append(f"{svc} suffers {d.category.mechanism}: {held} because it cannot read its metrics "
+                         f"(\"{_q(self.quote() or d.evidence[0].text, 200)}\")" + (f", while {sat}" if sat else "") + ".")
+            if d.upstream:
+                h = self.ev.health.get(d.upstream) or {}
+                alerts = "; ".join(f"{a.get('name')}: {_q(a.get('summary') or '', 120)}" for a in (h.get("alerts") or [])[:2])
+                state = f" ({h.get('status')}" + (f"; firing {alerts}" if alerts else "") + ")" if h else ""
+                parts.append(f"The metrics come from {d.upstream}{state}: it is where to look next; every HPA that reads the same API is blind too.")
         elif cat == "node-failure":
             down = self.failed_nodes()
             on = [p for p in self.ev.service_pods(svc) if p.get("node") in down]
@@ -530,9 +544,14 @@ class ReportWriter:
     def s_immediate_actions(self) -> str:
         """Actions that fit the evidence, with names and namespaces from it; never a placeholder."""
         steps = self.evidence_actions() if self.by_evidence else self.rule_actions()
+        # kubectl addresses a StatefulSet or DaemonSet as such (list_workloads says which kind runs a name).
+        kinds = {w.get("name"): w.get("kind") for ws in self.ev.workloads.values() for w in ws if w.get("kind") in ("StatefulSet", "DaemonSet")}
+        for name, kind in kinds.items():
+            steps = [re.sub(rf"\bdeployment/{re.escape(str(name))}\b", f"{str(kind).lower()}/{name}", st) for st in steps]
         svc = self.culprit
         if svc and self.ev.service_pods(svc) or svc in self.ev.health:
-            steps.append(f"Watch recovery: `kubectl {self.kn(svc)}get pods -l app={svc} -w` and the error rate in `sre-console`.")
+            app = next((p.get("app") for p in self.ev.service_pods(svc) if p.get("app")), svc)  # the label its pods carry
+            steps.append(f"Watch recovery: `kubectl {self.kn(svc)}get pods -l app={app} -w` and the error rate in `sre-console`.")
         if not steps:
             steps.append("Nothing to change yet: the evidence does not establish a cause (see the hypotheses above).")
         return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
@@ -544,13 +563,20 @@ class ReportWriter:
         kn, dep = self.kn(svc), self.deployment(svc)
         d = change.deploy
         text = f"{d.get('change') or ''} {d.get('diff') or ''}"
-        cm = _CONFIGMAP.search(text)
-        if change.config_only or cm:
+        diff = d.get("diff") if isinstance(d.get("diff"), dict) else {}
+        named = [str(k) for k in (diff.get("configmaps") or {})] if isinstance(diff.get("configmaps"), dict) else []
+        m = _CONFIGMAP.search(text)
+        cm_name = named[0] if named else (m.group(1) if m else None)
+        if change.config_only or cm_name:
             out = []
-            if cm:
-                out.append(f"Revert the config change {d.get('version') or ''} in ConfigMap {cm.group(1)} (it is edited in place, so "
-                           f"`rollout undo` would not revert it): `kubectl {kn}edit configmap/{cm.group(1)}`, then "
-                           f"`kubectl {kn}rollout restart deployment/{dep}`.")
+            if cm_name:
+                keys = (diff.get("configmaps") or {}).get(cm_name) if named else None
+                what = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in keys.items() if isinstance(v, (list, tuple)) and len(v) == 2) \
+                    if isinstance(keys, dict) else ""
+                version = f"{d.get('version')} " if d.get("version") else ""
+                out.append(f"Revert the config change {version}in ConfigMap {cm_name}{f' ({what})' if what else ''} "
+                           f"(it is edited in place, so `rollout undo` would not revert it): `kubectl {kn}edit configmap/{cm_name}`, then "
+                           f"`kubectl {kn}rollout restart deployment/{dep}` if the process reads it only at start.")
             else:
                 out.append(f"Revert the config-only revision {d.get('revision') or d.get('version')} of {dep} (it changed the pod template, "
                            f"so the previous revision restores it): `kubectl {kn}rollout undo deployment/{dep}`.")
@@ -559,6 +585,25 @@ class ReportWriter:
             return [f"Roll back {dep} to the revision before {d.get('version')}: `kubectl {kn}rollout undo deployment/{dep}` "
                     f"(then `kubectl {kn}rollout status deployment/{dep}`)."]
         return [f"Revert {d.get('version')}: `kubectl {kn}rollout undo deployment/{dep}`."]
+
+    def disk_actions(self, origin: Any) -> list[str]:
+        """A full volume: make room now (expand the claim when its class allows), then fix what fills it."""
+        pods = self.ev.service_pods(origin.name) if origin.kind == "service" else list(self.ev.pods.get(origin.namespace or "", {}).values())
+        names = {p["name"] for p in pods}
+        claims = sorted((v for vs in self.ev.volumes.values() for v in vs if names & set(v.get("mounted_by") or [])
+                         and isinstance(v.get("used_pct"), (int, float)) and v["used_pct"] >= 85), key=lambda v: -v["used_pct"])
+        out = []
+        for v in claims[:2]:
+            ns = v.get("namespace") or origin.namespace
+            bigger = _grow(v.get("capacity"))
+            out.append(f"Make room on {v.get('name')} ({v.get('used_pct'):g}% full): expand it if its StorageClass allows expansion "
+                       f"(`kubectl get storageclass {v.get('storage_class') or ''}`".rstrip() + ")"
+                       + (f": `kubectl -n {ns} patch pvc {v.get('name')} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{bigger}\"}}}}}}}}'`"
+                          if bigger and ns else "") + "; otherwise free space by deleting what the retention should have removed.")
+        if not claims:
+            where = min(names) if names else f"deployment/{self.deployment(origin.name)}"
+            out.append(f"Find the full volume: `kubectl {self.kn(origin.name)}exec {where} -- df -h`.")
+        return out
 
     def evidence_actions(self) -> list[str]:
         f = self.f
@@ -594,7 +639,9 @@ class ReportWriter:
         bad = [p for p in (self.ev.service_pods(origin.name) if origin.kind == "service" else []) if not p.get("healthy")]
         if bad and int(bad[0].get("restarts") or 0) > 0:
             steps.append(f"Keep the crash evidence: `kubectl {kn}logs {bad[0]['name']} --previous > {bad[0]['name']}-previous.log`.")
-        for sat in origin.saturation[:1]:
+        if slow_burn(origin):
+            steps += self.disk_actions(origin)
+        for sat in ([] if slow_burn(origin) or origin.causes else origin.saturation[:1]):
             steps.append(f"Relieve the saturation ({sat}): `kubectl {kn}describe pod {sat.split()[0]}` for its limits, then raise them "
                          f"with `kubectl {kn}set resources deployment/{dep}` to what the usage shows.")
         sigs = self.origin_signatures()
@@ -640,6 +687,18 @@ class ReportWriter:
             if not nodes:
                 steps.append("Find the nodes under pressure: `kubectl get nodes -o wide` and `kubectl describe nodes | grep -A5 Conditions`.")
             steps.append(f"Clean up evicted pods: `kubectl {kn}delete pods --field-selector=status.phase=Failed`.")
+        elif cat == "autoscaler-blind":
+            hpa = next((h for rows in self.ev.hpas.values() for h in rows if str(h.get("target", "")).split("/")[-1] == dep), None)
+            if d.upstream:
+                un = self.ns(d.upstream)
+                ukn = f"-n {un} " if un else ""
+                steps.append(f"Check the metrics API the autoscaler reads: `kubectl get apiservice v1beta1.metrics.k8s.io` and "
+                             f"`kubectl {ukn}logs deployment/{self.deployment(d.upstream)} --tail=100`; fix what it reports (a certificate, "
+                             f"a crash), then `kubectl top pods {kn.strip()}` must answer again.")
+            if hpa and int(hpa.get("max") or 0) > int(hpa.get("current") or 0):
+                target = min(int(hpa["max"]), max(int(hpa.get("current") or 1) * 2, int(hpa.get("min") or 1)))
+                steps.append(f"Add capacity by hand while the autoscaler is blind: `kubectl {kn}scale deployment/{dep} --replicas={target}` "
+                             f"(the HPA takes over again once it reads metrics).")
         elif cat == "node-failure":
             down = self.failed_nodes()
             for n in down[:2]:
@@ -719,6 +778,12 @@ class ReportWriter:
             out += "; see also " + ", ".join(f"runbook://{o}" for o in others)
         return out + "."
 
+    def culprit_saturation(self, svc: str | None) -> str:
+        """The latency or saturation its health reports, in its own words."""
+        h = self.ev.health.get(svc or "") or {}
+        reasons = [str(r) for r in h.get("reasons") or [] if re.search(r"p99|latency|cpu|saturat|throttl", str(r), re.I)]
+        return "; ".join(reasons[:2])
+
     def failed_nodes(self) -> list[str]:
         """Nodes list_nodes shows not Ready (NotReady or Unknown), else the nodes that node-failure evidence names."""
         down = [str(n.get("name")) for n in self.ev.nodes or [] if n.get("ready") is False or any(
@@ -743,6 +808,8 @@ class ReportWriter:
             "resource-pressure-eviction": "Set requests to real usage, cap ephemeral storage and log volume, and alert on node pressure "
                 "before evictions start.",
             "certificate-expiry": "Automate renewal and alert 30 days before any certificate expires.",
+            "autoscaler-blind": "Alert on HPAs whose ScalingActive is False and on the metrics API's availability; renew and monitor "
+                                "the metrics server's certificate like any other.",
             "node-failure": "Spread replicas across nodes (topology spread constraints, a PodDisruptionBudget), keep spare capacity for one "
                             "node's pods, and alert on NotReady nodes before the pods' toleration runs out.",
             "bad-image": "Verify images exist before rollout (CI pushes, then deploys by digest).",
@@ -851,6 +918,12 @@ def _double(limit: str | None) -> str | None:
     if not m:
         return None
     return f"{int(m.group(1)) * 2}{m.group(2) or ''}"
+
+
+def _grow(capacity: Any) -> str | None:
+    """Half as big again, in the claim's own unit: 500Gi → 750Gi."""
+    m = re.fullmatch(r"(\d+)(Mi|Gi|Ti)", str(capacity or ""))
+    return f"{int(m.group(1)) * 3 // 2}{m.group(2)}" if m else None
 
 
 _CONFIGMAP = re.compile(r"\bConfigMap[\s:/]+(?:[a-z0-9-]+/)?([a-z0-9][a-z0-9.-]*[a-z0-9])", re.I)

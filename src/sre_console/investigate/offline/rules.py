@@ -53,7 +53,14 @@ CATEGORIES: tuple[Category, ...] = (
              3.0, "connection pool exhaustion: requests queue for too few database connections and time out",
              ("pool", "hikari", "connection", "datasource", "max-pool", "maximum-pool", "config"),
              "connection pool exhausted HikariPool connection is not available timeout"),
-    Category("resource-pressure-eviction", _p(r"(?-i:\bEvicted\b)", r"low on resource", r"no space left on device", r"\bENOSPC\b",
+    Category("disk-full", _p(r"no space left on device", r"\bENOSPC\b", r"disk (?:is )?full", r"database or disk is full",
+                             r"could not extend file", r"KafkaStorageException", r"\bvolume\b.{0,40}\b(?:9\d|100)(?:\.\d+)?% full",
+                             r"not enough (?:disk )?space", r"insufficient disk space", r"\bdisk quota exceeded\b"),
+             3.5, "a full volume: the disk the process writes to has no space left, so its writes fail (ENOSPC) and it stops "
+                  "accepting or serving data",
+             ("retention", "disk", "storage", "volume", "log", "size", "pvc", "compaction", "cleanup"),
+             "disk full no space left on device volume PVC expand retention"),
+    Category("resource-pressure-eviction", _p(r"(?-i:\bEvicted\b)", r"low on resource",
                                               r"MemoryPressure", r"DiskPressure",
                                               r"ephemeral-storage", r"ephemeral storage", r"FreeDiskSpaceFailed", r"\bEvictionThresholdMet\b",
                                               r"node.{0,30}pressure"),
@@ -68,6 +75,13 @@ CATEGORIES: tuple[Category, ...] = (
                   "their replacements wait to be scheduled, and the remaining pods carry all the load",
              ("node", "kubelet", "kernel", "drain", "upgrade", "containerd"),
              "node NotReady kubelet stopped posting node status pods unknown terminating"),
+    Category("autoscaler-blind", _p(r"(?-i:FailedGetResourceMetric|FailedGetExternalMetric|FailedGetPodsMetric|FailedComputeMetricsReplicas)",
+                                    r"unable to (?:get|fetch|compute) (?:the )?(?:metrics|replica count)", r"metrics\.k8s\.io",
+                                    r"resource metrics API", r"scaling inactive", r"ScalingActive(?:=| )False"),
+             3.0, "a blind autoscaler: the HPA cannot read the metrics it scales on, so it holds the replica count while load "
+                  "grows and the pods saturate",
+             ("hpa", "autoscal", "metrics", "cert", "tls", "adapter"),
+             "HPA FailedGetResourceMetric metrics-server unavailable autoscaler not scaling"),
     Category("certificate-expiry", _p(r"x509", r"certificate (?:has )?expired", r"certificate.{0,40}expired", r"CERT_HAS_EXPIRED",
                                       r"SSLHandshakeException", r"tls: .{0,40}(?:expired|bad certificate)", r"certificate is not valid"),
              4.0, "an expired TLS certificate: handshakes fail so every call over that connection is refused",
@@ -116,6 +130,7 @@ _HYPHEN_NAME = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
 _IDENT = re.compile(r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+|[a-z]+_[a-z_]+|[a-z]+(?:\.[a-z]+){2,})\b")
 _WRITE = re.compile(r"(?:write|writing|append|flush)\w*\s+(/[^\s:;,]+)|(/[^\s:;,]+)[:\s]+no space left", re.I)
 _RESOLVER = re.compile(r"dns|resolv", re.I)
+_METRICS_SERVER = re.compile(r"metrics-server|prometheus-adapter|metrics-adapter|keda-operator-metrics", re.I)
 _STOP = {"the", "and", "for", "with", "from", "into", "that", "this", "when", "after", "before", "only", "all", "new", "add",
          "added", "adds", "fix", "fixes", "update", "updated", "per", "pod", "pods", "since", "last", "run"}
 
@@ -182,6 +197,13 @@ def diagnose(observations: list[Observation], deploys: dict[str, list[dict[str, 
         if d.upstream is None and best == "upstream-saturation":
             loose = Counter(n for o in ev for n in _HYPHEN_NAME.findall(o.text) if n not in (culprit, focus) and not n.startswith(("tx-", "req-")))
             d.upstream = loose.most_common(1)[0][0] if loose else None
+    if best == "autoscaler-blind":
+        # Every HPA reading the same metrics API goes blind at once: the paged service is the one to explain.
+        if focus in named:
+            d.culprit = culprit = focus
+            d.evidence = [o for o in ev if o.service == focus] + [o for o in ev if o.service != focus]
+        # Who serves the metrics the autoscaler reads: a metrics-server or a custom metrics adapter, by name.
+        d.upstream = next((n for n in sorted(known_services) if _METRICS_SERVER.search(n)), None)
     if best == "resource-pressure-eviction":
         # Evicted pods are victims of whatever fills the node's disk: the service that logs a failed write
         # (a path, "no space left") is the writer; blame it and its changes, not the pods the kubelet chose.

@@ -137,3 +137,66 @@ def test_a_node_that_stopped_reporting_is_the_cause_for_the_pods_on_it():
     ev2.add("list_pods", {"namespace": "shop"}, {"namespace": "shop", "pods": [{**pods[2], "healthy": False, "status": "NotReady"}]}, True)
     d2 = diagnose(ev2.observations(), {}, ev2.unhealthy_services(), focus="api")
     assert d2.category is None or d2.category.name != "node-failure"
+
+
+def _health(ev: Evidence, service: str, ns: str, **extra) -> None:
+    ev.add("check_service_health", {"service_name": service}, {"service": service, "namespace": ns, "status": "critical", **extra}, True)
+
+
+def test_a_client_library_error_names_its_dependency_by_technology():
+    ev = Evidence()
+    ev.add("list_services", {}, {"services": [{"name": "notifier", "namespace": "s"}, {"name": "kafka-broker", "namespace": "s",
+                                                                                        "deployment": "kafka"}]}, True)
+    pods = [{"name": f"kafka-{i}", "app": "kafka", "namespace": "s", "node": "n", "healthy": True} for i in range(3)]
+    ev.add("list_pods", {"namespace": "s"}, {"namespace": "s", "pods": pods}, True)
+    analyst = Analyst(ev, "notifier")
+    sig = analyst.signatures("notifier", None)  # none yet: build one by hand below
+    assert sig == []
+    from sre_console.investigate.offline.analysis import Signature
+
+    s = Signature("notifier", "x", "audit write failed: org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for "
+                  "audit-log-3:120001 ms has passed since batch creation", "search_logs", count=9)
+    named = analyst.named_components([s], exclude={"notifier"})
+    assert named and named[0][0] == "kafka-broker", named  # the broker, not the topic partition
+    # The service's pods carry its workload's name (StatefulSet kafka), not the service's.
+    assert [p["name"] for p in ev.service_pods("kafka-broker")] == ["kafka-0", "kafka-1", "kafka-2"]
+    assert ev.pod_service("kafka-2") == "kafka-broker"
+
+
+def test_a_full_volume_outweighs_the_timeouts_it_causes():
+    from sre_console.investigate.offline.rules import diagnose
+
+    ev = Evidence()
+    ev.add("list_services", {}, {"services": [{"name": "db", "namespace": "d"}]}, True)
+    ev.add("list_pods", {"namespace": "d"}, {"namespace": "d", "pods": [{"name": "db-0", "app": "db", "namespace": "d", "healthy": True}]}, True)
+    ev.add("get_pod_logs", {"namespace": "d", "pod_name": "db-0"}, {"pod": "db-0", "lines": [
+        "2026-12-02T08:00:00Z ERROR could not write block 8812 of temporary file: No space left on device"]}, True)
+    ev.add("list_volumes", {"namespace": "d"}, {"namespace": "d", "volumes": [
+        {"name": "data-db-0", "namespace": "d", "used_pct": 100, "used": "50Gi", "capacity": "50Gi", "mounted_by": ["db-0"], "phase": "Bound"}]}, True)
+    rows = [{"timestamp": _ts(NOW - timedelta(minutes=i)), "service": "db", "level": "WARN", "host": "db-0",
+             "message": "query timed out after 5s"} for i in range(6)]
+    ev.add("search_logs", {"service": "db"}, {"rows": rows, "total_matches": 6, "returned": 6}, True)
+    d = diagnose(ev.observations(), {}, ev.unhealthy_services(), focus="db")
+    assert d.category is not None and d.category.name == "disk-full", d.scores
+    assert any(o.source == "list_volumes" and "100% full" in o.text for o in d.evidence)
+    c = Analyst(ev, "db").component("db", "service", "d", None)
+    assert c.own and c.own[0].startswith("volume data-db-0 is 100% full")
+
+
+def test_a_blind_autoscaler_is_blamed_on_the_paged_service_and_points_at_the_metrics_server():
+    from sre_console.investigate.offline.rules import diagnose
+
+    ev = Evidence()
+    ev.add("list_services", {}, {"services": [{"name": "search", "namespace": "q"}, {"name": "suggest", "namespace": "q"},
+                                              {"name": "metrics-server", "namespace": "kube-system"}]}, True)
+    blind = "scaling inactive: FailedGetResourceMetric the HPA was unable to compute the replica count: no metrics returned"
+    ev.add("list_hpas", {"namespace": "q"}, {"namespace": "q", "hpas": [
+        {"name": "search", "target": "Deployment/search", "current": 3, "min": 3, "max": 12, "problems": [blind]},
+        {"name": "suggest", "target": "Deployment/suggest", "current": 2, "min": 2, "max": 6, "problems": [blind]}]}, True)
+    ev.add("get_events", {"namespace": "q"}, {"namespace": "q", "events": [
+        {"type": "Warning", "reason": "FailedGetResourceMetric", "object": "horizontalpodautoscaler/suggest", "count": 6,
+         "message": "failed to get cpu utilization: unable to get metrics for resource cpu"}]}, True)
+    d = diagnose(ev.observations(), {}, ev.unhealthy_services(), focus="search", known_services={"search", "suggest", "metrics-server"})
+    assert d.category is not None and d.category.name == "autoscaler-blind", d.scores
+    assert d.culprit == "search", "every HPA is blind at once: the paged service is the one explained"
+    assert d.upstream == "metrics-server"
