@@ -443,3 +443,39 @@ async def test_a_list_kept_up_to_date_by_changes_answers_as_a_fresh_one(tmp_path
                 assert delta["deleted"] == [pods["web"][4]["metadata"]["name"]] and all(p["namespace"] == "web" for p in delta["changed"])
         finally:
             rt.cluster.close()
+
+
+async def test_every_kind_publishes_its_changes(tmp_path):
+    """Every kind of kinds.py read through a watch cache announces a change on its namespace's URI
+    and on `k8s://<plural>/*` (cluster-scoped kinds on `k8s://<plural>`), so any console view can
+    follow the feed; nothing is announced for a namespace outside the allow-list."""
+    from sre_mcp.backends.kinds import KINDS
+
+    with FakeKubeAPI(ClusterData(pods=bulk_pods("web", 1))) as api:
+        server, rt = _real(tmp_path, api, 2)  # cluster-wide caches: they also see the hidden namespace
+        try:
+            async with Client(server) as c:
+                await c.call_tool("list_pods", {"namespace": "web"})  # the client's import, off the clock below
+                for k in KINDS.values():
+                    await anyio.to_thread.run_sync(rt.cluster.list_many if k.namespaced else rt.cluster.list_objects,
+                                                   k.kind, ALLOWED if k.namespaced else None)
+                want = {f"k8s://{k.plural}/{ns}" for k in KINDS.values() if k.namespaced for ns in ("web", "*")}
+                want |= {f"k8s://{k.plural}" for k in KINDS.values() if not k.namespaced}
+                hidden = {f"k8s://{k.plural}/{HIDDEN}" for k in KINDS.values() if k.namespaced}
+                seen: set[str] = set()
+                async with c.listen(resource_subscriptions=sorted(want | hidden)) as sub:
+                    for n, k in enumerate(KINDS.values()):
+                        base = {"apiVersion": k.api_version, "metadata": {"name": f"obj-{n}", "uid": f"u-{n}"}}
+                        if k.namespaced:
+                            api.put(k.kind, copy.deepcopy({**base, "metadata": {**base["metadata"], "namespace": HIDDEN}}))
+                            api.put(k.kind, {**base, "metadata": {**base["metadata"], "namespace": "web"}})
+                        else:
+                            api.put(k.kind, base)
+                    with anyio.fail_after(10):
+                        async for event in sub:
+                            seen.add(event.uri)
+                            if want <= seen:
+                                break
+                assert not seen & hidden
+        finally:
+            rt.cluster.close()
