@@ -330,15 +330,23 @@ class Runtime:
             return [Service(name=n, namespace="", deployment="", team="unknown") for n in self.log_services()]
         if self._services_cache is None:
             found = []
-            for ns in self.allowed_namespaces:
-                try:
-                    deps = self.cluster.list_deployments(ns)
+            every: list[dict[str, Any]] | None = None
+            if len(self.allowed_namespaces) > 1 and hasattr(self.cluster, "list_many"):
+                try:  # one read (one cluster-wide watch when there are many namespaces)
+                    every = self.cluster.list_many("Deployment", list(self.allowed_namespaces))
                 except BackendError:
-                    continue
-                for d in deps:
-                    meta = d.get("metadata") or {}
-                    found.append(Service(name=meta.get("name"), namespace=ns, deployment=meta.get("name"),
-                                         team=(meta.get("labels") or {}).get("team", "unknown")))
+                    every = None  # namespace by namespace below, skipping the ones that fail
+            if every is None:
+                every = []
+                for ns in self.allowed_namespaces:
+                    try:
+                        every += self.cluster.list_deployments(ns)
+                    except BackendError:
+                        continue
+            for d in every:
+                meta = d.get("metadata") or {}
+                found.append(Service(name=meta.get("name"), namespace=meta.get("namespace"), deployment=meta.get("name"),
+                                     team=(meta.get("labels") or {}).get("team", "unknown")))
             self._services_cache = found
         return list(self._services_cache)
 
