@@ -92,6 +92,8 @@ STAR_CALLS = [
     ("list_pods", {"namespace": "*", "limit": 2}),
     ("list_pods", {"namespace": "*", "status_filter": "unhealthy"}),
     ("list_workloads", {"namespace": "*"}),
+    ("list_workloads", {"namespace": "*", "offset": 1, "limit": 2}),
+    ("get_service_endpoints", {"namespace": "*", "limit": 1}),
     ("list_volumes", {"namespace": "*"}),
     ("list_hpas", {"namespace": "*"}),
     ("get_service_endpoints", {"namespace": "*"}),
@@ -477,5 +479,46 @@ async def test_every_kind_publishes_its_changes(tmp_path):
                             if want <= seen:
                                 break
                 assert not seen & hidden
+        finally:
+            rt.cluster.close()
+
+
+def _deployment(ns: str, name: str, ready: int) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": ns, "uid": f"u-{ns}-{name}", "creationTimestamp": "2026-01-01T00:00:00Z",
+                         "annotations": {"deployment.kubernetes.io/revision": "1"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "app", "image": f"acme/{name}:v1"}]}}},
+            "status": {"replicas": 2, "readyReplicas": ready, "availableReplicas": ready, "updatedReplicas": 2}}
+
+
+async def test_other_lists_page_across_two_hundred_namespaces(tmp_path):
+    """A list too large for one answer is cut and says so; paged with offset/limit every row comes
+    once, problems first, counts over the whole list in every page."""
+    namespaces = [f"ns-{n:03d}" for n in range(200)]
+    deps = [_deployment(ns, f"app-{i}", 1 if (n * 3 + i) % 40 == 0 else 2) for n, ns in enumerate(namespaces) for i in range(3)]
+    with FakeKubeAPI(ClusterData(deployments=deps)) as api:
+        kc = write_kubeconfig(tmp_path / "kc", api.url, namespace=namespaces[0])
+        server, rt = build_server(ServerConfig(kubeconfig=kc, namespaces=namespaces[1:], audit_log=tmp_path / "a.jsonl", rag=False,
+                                               call_timeout=SLOW_MACHINE, max_result_bytes=100_000))
+        try:
+            async with Client(server) as c:
+                whole = (await c.call_tool("list_workloads", {"namespace": "*", "kind": "Deployment"})).structured_content
+                assert whole["total"] == 600 and whole["unhealthy"] == 15 and len(whole["workloads"]) < 600
+                assert whole["truncated"]["items_left_out"]["workloads"] == 600 - len(whole["workloads"])
+                offset, seen, pages = 0, [], 0
+                while True:
+                    r = await c.call_tool("list_workloads", {"namespace": "*", "kind": "Deployment", "offset": offset, "limit": 150})
+                    res = r.structured_content
+                    assert not r.is_error and "truncated" not in res and res["total"] == 600 and res["unhealthy"] == 15
+                    seen += [(w["namespace"], w["name"]) for w in res["workloads"]]
+                    pages += 1
+                    if pages == 1:
+                        assert all(not w["healthy"] for w in res["workloads"][:15]) and res["page"]["next_offset"] == 150
+                        assert "offset=150" in res["page"]["how_to_get_more"]
+                    if "next_offset" not in res["page"]:
+                        break
+                    offset = res["page"]["next_offset"]
+                assert pages == 4 and len(seen) == len(set(seen)) == 600
         finally:
             rt.cluster.close()

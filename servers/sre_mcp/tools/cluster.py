@@ -22,6 +22,10 @@ from sre_mcp.tools import tool
 from sre_mcp.tools.k8s import AnyNamespace, Namespace, _count, check_pod_name
 
 ObjectName = Annotated[str, Field(description="Object name exactly as a list tool returns it", min_length=1, max_length=253)]
+Offset = Annotated[int, Field(description="Skip this many rows of the sorted list (paging: use page.next_offset)", ge=0, le=1_000_000)]
+Limit = Annotated[int | None, Field(
+    description="Rows to return in this page (1-1000); all when omitted (a list too large for one answer is cut by the "
+                "size cap, and says so)", ge=1, le=1000)]
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
 HistoryKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
 HISTORY_KINDS: tuple[str, ...] = get_args(HistoryKind)
@@ -36,6 +40,22 @@ def _b64_len(value: Any) -> int | str:
 
 def _name(meta_obj: dict[str, Any]) -> str:
     return (meta_obj.get("metadata") or {}).get("name") or ""
+
+
+def _paged(out: dict[str, Any], key: str, offset: int, limit: int | None, tool: str) -> dict[str, Any]:
+    """One page of `out[key]` (already sorted, problems first), with where the rest is: counts in
+    `out` stay those of the whole list."""
+    rows = out[key]
+    shown = rows[offset:offset + limit] if limit is not None else rows[offset:]
+    out[key] = shown
+    rest = len(rows) - offset - len(shown)
+    if offset or rest > 0:
+        page: dict[str, Any] = {"offset": offset, "limit": limit, "returned": len(shown), "remaining": max(0, rest)}
+        if rest > 0:
+            page["next_offset"] = offset + len(shown)
+            page["how_to_get_more"] = f"{rest} more rows: call {tool} again with offset={offset + len(shown)}"
+        out["page"] = page
+    return out
 
 
 def _key(obj: dict[str, Any]) -> tuple[Any, str]:
@@ -84,6 +104,8 @@ class ClusterObjectTools:
         self,
         namespace: AnyNamespace,
         kind: Annotated[WorkloadKind | None, Field(description="Only this kind; all five when omitted")] = None,
+        offset: Offset = 0,
+        limit: Limit = None,
     ) -> dict[str, Any]:
         """Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of a namespace with desired/ready/updated
         replicas and rollout state: `stalled` when the Deployment's Progressing condition says
@@ -93,7 +115,8 @@ class ClusterObjectTools:
         rolling out or stuck; then get_rollout_history on a Deployment, StatefulSet or DaemonSet to see what changed.
         namespace="*" covers every namespace this server may read (rows name their namespace; counts and
         `unhealthy_by_namespace` cover all; unhealthy first, so a size-capped answer keeps them): use it
-        to find stuck rollouts or failed Jobs anywhere."""
+        to find stuck rollouts or failed Jobs anywhere.
+        `offset`/`limit` page a long list (`page.next_offset`); counts are always over the whole list."""
         namespaces = self.rt.readable_namespaces(namespace)
         kinds = [kind] if kind else list(WORKLOAD_KINDS)
         objs: dict[str, list[dict[str, Any]]] = {}
@@ -111,7 +134,7 @@ class ClusterObjectTools:
         out = self._scope({"namespace": namespace, "kind": kind}, namespace, namespaces, rows)
         out.update({"workloads": rows, "total": len(rows), "by_kind": _count(r["kind"] for r in rows),
                     "unhealthy": sum(1 for r in rows if not r["healthy"])})
-        return out
+        return _paged(out, "workloads", offset, limit, "list_workloads")
 
     @tool("Get rollout history")
     async def get_rollout_history(
@@ -201,13 +224,16 @@ class ClusterObjectTools:
         self,
         namespace: AnyNamespace,
         service: Annotated[str | None, Field(description="Kubernetes Service name; all Services of the namespace when omitted", max_length=63)] = None,
+        offset: Offset = 0,
+        limit: Limit = None,
     ) -> dict[str, Any]:
         """Kubernetes Services with type, selector, ports, ready and not-ready endpoints (pod, IP, node) and
         findings: no pod matches the selector (with the label values pods actually carry, to spot a typo or
         a relabelled rollout), all endpoints not ready (pods failing readiness), LoadBalancer pending (no
         external address). Use it when callers get connection refused / 503 / no healthy upstream.
         namespace="*" (without `service`) checks every Service of every namespace this server may read,
-        those with findings first (`unhealthy_by_namespace` says where)."""
+        those with findings first (`unhealthy_by_namespace` says where).
+        `offset`/`limit` page a long list (`page.next_offset`); counts are always over the whole list."""
         if namespace == ALL_NAMESPACES and service is not None:
             raise ToolFailure("a service name needs its namespace, not '*'",
                               hint="call with namespace='*' and no service to check every Service, then name the namespace")
@@ -229,15 +255,16 @@ class ClusterObjectTools:
         views.sort(key=lambda v: (v["healthy"], v["name"], v["namespace"] or ""))
         out = self._scope({"namespace": namespace}, namespace, namespaces, views)
         out.update({"services": views, "total": len(views), "with_findings": sum(1 for v in views if not v["healthy"])})
-        return out
+        return _paged(out, "services", offset, limit, "get_service_endpoints")
 
     @tool("List volumes")
-    async def list_volumes(self, namespace: AnyNamespace) -> dict[str, Any]:
+    async def list_volumes(self, namespace: AnyNamespace, offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
         """PersistentVolumeClaims of a namespace like `kubectl get pvc`: phase (Bound/Pending/Lost), capacity,
         storage class, bound volume, access modes, the pods that mount each, and usage (used, % full) where
         the kubelet's summary API reports it (mounted volumes only). Problems first: claims not Bound,
         volumes 85% full or more. Use it for a database or queue on a StatefulSet that stopped writing.
-        namespace="*" lists the claims of every namespace this server may read, problems first."""
+        namespace="*" lists the claims of every namespace this server may read, problems first.
+        `offset`/`limit` page a long list (`page.next_offset`); counts are always over the whole list."""
         namespaces = self.rt.readable_namespaces(namespace)
         claims = await self._list_in("PersistentVolumeClaim", namespace, namespaces)
         pods = await self._pods_in(namespace, namespaces)
@@ -261,7 +288,7 @@ class ClusterObjectTools:
         out.update({"volumes": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])})
         if usage_note:
             out["note"] = usage_note
-        return out
+        return _paged(out, "volumes", offset, limit, "list_volumes")
 
     @tool("Get ConfigMap")
     async def get_configmap(self, namespace: Namespace, name: ObjectName) -> dict[str, Any]:
@@ -296,13 +323,14 @@ class ClusterObjectTools:
         return out
 
     @tool("List ConfigMaps")
-    async def list_configmaps(self, namespace: AnyNamespace) -> dict[str, Any]:
+    async def list_configmaps(self, namespace: AnyNamespace, offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
         """The ConfigMaps of a namespace like `kubectl get cm`: each key with its size in bytes (no values;
         get_configmap shows them) and the workloads that reference it (`used_by`). A ConfigMap a workload
         references but the namespace lacks is listed too, `missing: true`, with the problem in words (new pods
         fail with CreateContainerConfigError). Secrets are not listed. Problems first. Use it to find the
         config a workload reads, then get_configmap for the values. namespace="*" covers every namespace
-        this server may read."""
+        this server may read.
+        `offset`/`limit` page a long list (`page.next_offset`); counts are always over the whole list."""
         namespaces = self.rt.readable_namespaces(namespace)
         refs = (await self._config_refs(namespace, namespaces))["configmaps"]
         rows = [kube.configmap_row(c, sorted(refs.get(_key(c), []))) for c in await self._list_in("ConfigMap", namespace, namespaces)]
@@ -312,21 +340,22 @@ class ClusterObjectTools:
         out = self._scope({"namespace": namespace}, namespace, namespaces, rows)
         out.update({"configmaps": rows, "total": len(rows), "missing": sum(1 for r in rows if r["missing"]),
                     "with_problems": sum(1 for r in rows if not r["healthy"])})
-        return out
+        return _paged(out, "configmaps", offset, limit, "list_configmaps")
 
     @tool("List HPAs")
-    async def list_hpas(self, namespace: AnyNamespace) -> dict[str, Any]:
+    async def list_hpas(self, namespace: AnyNamespace, offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
         """HorizontalPodAutoscalers of a namespace: target workload, current/desired/min/max replicas, each
         metric's current value against its target (e.g. cpu 95% / 70%), and problems: pinned at maxReplicas
         (it cannot add capacity), scaling inactive (metrics unavailable). Use it when latency rises with
         load or replicas do not grow. namespace="*" covers every namespace this server may read, problems
-        first."""
+        first.
+        `offset`/`limit` page a long list (`page.next_offset`); counts are always over the whole list."""
         namespaces = self.rt.readable_namespaces(namespace)
         rows = [kube.hpa_row(h) for h in await self._list_in("HorizontalPodAutoscaler", namespace, namespaces)]
         rows.sort(key=lambda r: (r["healthy"], r["name"], r["namespace"] or ""))
         out = self._scope({"namespace": namespace}, namespace, namespaces, rows)
         out.update({"hpas": rows, "total": len(rows), "with_problems": sum(1 for r in rows if not r["healthy"])})
-        return out
+        return _paged(out, "hpas", offset, limit, "list_hpas")
 
     @tool("Get object YAML")
     async def get_object(
