@@ -79,6 +79,10 @@ async def test_each_view_opens_from_its_verb_with_the_scenarios_objects(scenario
         detail = str(view.query_one("#resources-detail").render())
         assert "rollout stalled" in detail and "timed out progressing" in detail
         assert app.main.selected_ref() == ("Deployment", NS, "api")
+        # Not live on the fixture: the auto refresh's tick (refresh_panes) reloads the view.
+        before = view.rows
+        app.main.refresh_panes()
+        await wait_until(pilot, lambda: view.rows is not before and len(view.rows) == 3, what="the view reloaded by the refresh")
         # `:pods` and `o` bring the pods pane back.
         app.run_command(":pods")
         await pilot.pause(0.05)
@@ -86,6 +90,10 @@ async def test_each_view_opens_from_its_verb_with_the_scenarios_objects(scenario
         assert app.main.selected_ref() is None or app.main.selected_ref()[0] == "Pod"
         app.run_command(":bogus-view")  # unknown verb: a notice, nothing changes
         assert app.pods.display
+        app.run_command(":sort name")  # no view on screen: a notice, not a sort of a hidden table
+        await pilot.pause(0.05)
+        assert app.pods.display and app.main.resources.sort_column is None
+        assert any("open a cluster view" in n.message for n in app._notifications)
 
 
 async def test_filter_faulty_and_sort_change_rows_and_count(scenario, tmp_path):

@@ -401,7 +401,8 @@ class ResourceView(Pane):
     def action_sort_next(self, column: str | None = None) -> None:
         """`>`: the next column (after the last, the server's order again); `:sort COLUMN` picks one."""
         spec = self.spec
-        if spec is None:
+        if spec is None or not self.display:
+            self.app.notify("sort: open a cluster view first (:deploy, :svc, :nodes…)", severity="warning")
             return
         headers = [c.header for c in self.columns]
         if column is not None:
@@ -422,5 +423,7 @@ class ResourceView(Pane):
         self._render_rows()
 
     def action_sort_reverse(self) -> None:
+        if self.spec is None or not self.display:
+            return
         self.sort_reverse = not self.sort_reverse
         self._render_rows()
