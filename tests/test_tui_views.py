@@ -287,3 +287,21 @@ async def test_all_namespaces_in_the_pods_pane_and_the_views(tmp_path):
         assert {(r["namespace"], r["name"]) for r in view.rows} >= {("shop", "orders-service-config")}
         app.run_command(":pods")
         await wait_until(pilot, lambda: pods.display and len(pods.pods) == total, what="pods of every namespace")
+
+
+async def test_views_page_through_every_row(scenario, tmp_path, monkeypatch):
+    """A page holds 2 rows here: every view still shows all of them, and says so."""
+    from sre_console.widgets import resources
+
+    monkeypatch.setattr(resources, "PAGE_ROWS", 2)
+    app = _app(["--scenario", str(scenario), "--no-rag", "--audit-log", str(tmp_path / "audit.jsonl")])
+    async with app.run_test(size=(180, 50)) as pilot:
+        await wait_until(pilot, lambda: app.pods.pods, timeout=40, what="the pods pane loaded")
+        view = app.main.resources
+        for verb in ("deploy", "svc"):
+            names = EXPECTED[verb]
+            app.run_command(f":{verb}")
+            await wait_until(pilot, lambda: verb in view.spec.verbs and {r.get("name") for r in view.rows} == names
+                             and not view.loading, what=f":{verb} every page")
+            assert view.total == len(names) and f"{len(names)}/{len(names)} {view.spec.name}" in str(view.border_subtitle)
+            assert len(names) > 2, "more rows than one page"

@@ -61,6 +61,7 @@ class ViewSpec:
     faulty: Callable[[dict[str, Any]], bool] = _unhealthy
     problems: Callable[[dict[str, Any]], list[str]] = _problems
     pods: Callable[[dict[str, Any]], PodsOf | None] | None = None  # enter on a row → these pods
+    pages: bool = True  # the tool takes offset/limit: the view reads every page
 
     def row_kind(self, row: dict[str, Any]) -> str:
         return str(row.get("kind") or self.kind)
@@ -176,7 +177,7 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
         Column("pressure", _get("pressure")), Column("taints", lambda r: str(len(r.get("taints") or []))),
         Column("kubelet", _get("kubelet")), AGE),
         ("nodes",), namespaced=False, description="Nodes: Ready, pressure, cordoned, requests against allocatable",
-        pods=_node_pods),
+        pods=_node_pods, pages=False),
     ViewSpec("services", "Service", ("svc", "services", "service"), Tool.GET_SERVICE_ENDPOINTS, "services", (
         NAME, Column("type", _get("type")), Column("cluster-ip", _get("cluster_ip")), Column("ports", _get("ports")),
         Column("selector", lambda r: ",".join(f"{k}={v}" for k, v in (r.get("selector") or {}).items()) or "—"),

@@ -23,6 +23,7 @@ from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 from sre_console.widgets.pods import compile_filter
 
 RELOAD_EVERY = 0.3  # seconds: change events are coalesced into at most this many reloads
+PAGE_ROWS = 200  # rows per call: well under the server's result size cap (a Service row carries its endpoints)
 ALL_NAMESPACES = "*"
 NAMESPACE = Column("namespace", lambda r: str(r.get("namespace") or "—"))
 
@@ -142,21 +143,30 @@ class ResourceView(Pane):
         try:
             if not self.rows:
                 self._update_subtitle()
-            args = {**spec.args, **({"namespace": ns} if ns is not None else {})}
-            result = await self.call(spec.tool, args)
-            if result is None or spec is not self.spec or ns != self._ns():
-                return
-            res = result.payload() or {}
-            rows = res.get(spec.rows_key)
-            if not isinstance(rows, list):
-                self.message.show(f"{spec.tool}: no {spec.rows_key!r} in the answer", error=True)
-                return
+            base = {**spec.args, **({"namespace": ns} if ns is not None else {})}
+            rows: list[dict[str, Any]] = []
+            offset = 0
+            while True:  # every row, a page at a time (the model's size cap is per call, the view has none)
+                args = {**base, "offset": offset, "limit": PAGE_ROWS} if spec.pages else base
+                result = await self.call(spec.tool, args)
+                if result is None or spec is not self.spec or ns != self._ns():
+                    return
+                res = result.payload() or {}
+                page = res.get(spec.rows_key)
+                if not isinstance(page, list):
+                    self.message.show(f"{spec.tool}: no {spec.rows_key!r} in the answer", error=True)
+                    return
+                rows.extend(r for r in page if isinstance(r, dict))
+                nxt = (res.get("page") or {}).get("next_offset")
+                if not spec.pages or nxt is None or nxt <= offset or "truncated" in res:
+                    break
+                offset = nxt
             self.message.hide()
-            if "truncated" in res:  # never silent: the server's size cap cut the list
+            if "truncated" in res:  # never silent: the server's size cap cut a page
                 self.message.show(f"{spec.tool} was cut at {len(rows)} of {res.get('total')} rows (server size cap); "
                                   f"{(res.get('truncated') or {}).get('how_to_get_more', '')}", error=True)
-            self.rows = [r for r in rows if isinstance(r, dict)]
-            self.total = res.get("total") if isinstance(res.get("total"), int) else len(self.rows)
+            self.rows = rows
+            self.total = res.get("total") if isinstance(res.get("total"), int) else len(rows)
             self._render_rows()
         finally:
             self.loading = False
