@@ -127,6 +127,13 @@ async def test_filter_faulty_and_sort_change_rows_and_count(scenario, tmp_path):
         assert _names(view) == ["api", "edge", "payments", "web"] and "sort: name ↑" in str(view.border_title)
         await pilot.press("less_than_sign")
         assert _names(view) == ["web", "payments", "edge", "api"] and "sort: name ↓" in str(view.border_title)
+        # A click on a header sorts by it, a second click reverses.
+        table = view.table
+        ports = next(i for i, c in enumerate(table.ordered_columns) if str(c.label) == "ports")
+        for _ in range(2):
+            table.post_message(table.HeaderSelected(table, table.ordered_columns[ports].key, ports, table.ordered_columns[ports].label))
+            await pilot.pause(0.05)
+        assert "sort: ports ↓" in str(view.border_title) and _names(view)[0] == "api", "8080->8080 first (by number, descending)"
         app.run_command(":sort type")
         await pilot.pause(0.05)
         assert _names(view)[-1] == "edge", "LoadBalancer after ClusterIP"
@@ -164,6 +171,14 @@ async def test_enter_on_a_workload_shows_its_pods_and_esc_goes_back(scenario, tm
         assert "node w1" in str(pods.border_subtitle)
         app.run_command(":pods")  # on the scoped list: every pod again
         await wait_until(pilot, lambda: len(pods.pods) == 7 and pods.scope is None, what="all pods again")
+        # `enter` on a service in the health pane filters the pods: they come back in a view's place.
+        from sre_console.widgets.health import HealthPane
+
+        app.run_command(":hpa")
+        await wait_until(pilot, lambda: view.spec.name == "hpas" and app.main.view_shown, what="hpas")
+        app.health.post_message(HealthPane.ServiceChosen("web", NS))
+        await wait_until(pilot, lambda: pods.display and not app.main.view_shown and pods.filter_text == "web",
+                         what="the pods back, filtered to the service")
 
 
 async def test_a_change_in_the_api_reaches_the_view_with_no_key_pressed(tmp_path):

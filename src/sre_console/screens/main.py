@@ -232,6 +232,8 @@ class MainScreen(Screen[None]):
     def _service_chosen(self, event: HealthPane.ServiceChosen) -> None:
         if event.namespace and event.namespace != self.app.namespace:
             self.set_namespace(event.namespace)
+        if self.view_shown:  # the filtered pods must be on screen, not behind a view
+            self._show_top(view=False)
         self.pods.apply_filter(event.service.split("-")[0])
         self.logs.show_service(event.service)
         self.show_tab("logs")

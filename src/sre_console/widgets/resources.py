@@ -347,6 +347,15 @@ class ResourceView(Pane):
             self.selected = event.row_key.value
         self._show_detail()
 
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column header sorts by it; a second click reverses."""
+        event.stop()
+        if self.sort_column == event.column_index:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = event.column_index, False
+        self._render_rows()
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         row, spec = self.highlighted_row(), self.spec
