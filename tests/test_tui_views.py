@@ -90,10 +90,22 @@ async def test_each_view_opens_from_its_verb_with_the_scenarios_objects(scenario
         assert app.main.selected_ref() is None or app.main.selected_ref()[0] == "Pod"
         app.run_command(":bogus-view")  # unknown verb: a notice, nothing changes
         assert app.pods.display
-        app.run_command(":sort name")  # no view on screen: a notice, not a sort of a hidden table
+        # The pods pane sorts the same way: `:sort COLUMN`, `<` reverses; the title says so.
+        app.run_command(":sort restarts")
         await pilot.pause(0.05)
-        assert app.pods.display and app.main.resources.sort_column is None
-        assert any("open a cluster view" in n.message for n in app._notifications)
+        assert app.main.resources.sort_column is None, "the hidden view keeps its order"
+        assert "pods · sort: restarts ↑" in str(app.pods.border_title)
+        app.run_command(":sort name")
+        await pilot.pause(0.05)
+        names = [str(app.pods.table.get_row_at(i)[0]) for i in range(app.pods.table.row_count)]
+        assert names == sorted(names) and len(names) == 7
+        await pilot.press("less_than_sign")
+        names = [str(app.pods.table.get_row_at(i)[0]) for i in range(app.pods.table.row_count)]
+        assert names == sorted(names, reverse=True) and "sort: name ↓" in str(app.pods.border_title)
+        app.run_command(":sort nosuch")  # a notice naming the columns; the order stays
+        await pilot.pause(0.05)
+        assert "sort: name ↓" in str(app.pods.border_title)
+        assert any("no column 'nosuch'" in n.message for n in app._notifications)
 
 
 async def test_filter_faulty_and_sort_change_rows_and_count(scenario, tmp_path):

@@ -71,10 +71,10 @@ ACTIONS: list[Action] = [
     # cluster views (k9s): one per entry of sre_console.views.VIEWS, shown where the pods are ------
     *[Action(f"view.{v.name}", f"view('{v.name}')", v.name.capitalize(), palette=f"Cluster: {v.name}", detail=v.description,
              verbs=v.verbs, usage="[NS|*]" if v.namespaced else "", group="Cluster") for v in VIEWS.values()],
-    Action("view.sort", "sort_next", "Sort", ">", palette="Cluster view: sort by the next column",
+    Action("sort", "sort_next", "Sort", ">", palette="Sort the pods or the view by the next column",
            detail="cycle the sort column (the server's order first: problems on top); :sort COLUMN picks one",
-           verbs=("sort",), usage="[COLUMN]", scope="resources", group="Cluster"),
-    Action("view.reverse", "sort_reverse", "Reverse", "<", palette="Cluster view: reverse the sort", scope="resources",
+           verbs=("sort",), usage="[COLUMN]", group="Cluster"),
+    Action("sort.reverse", "sort_reverse", "Reverse sort", "<", palette="Reverse the sort of the pods or the view",
            group="Cluster"),
     Action("view.faulty", "toggle_faulty", "Faulty only", "f", palette="Cluster view: toggle faulty only",
            detail="only rows with problems", scope="resources", group="Cluster"),

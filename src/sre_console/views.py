@@ -202,6 +202,20 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
         ("horizontalpodautoscalers",), description="HorizontalPodAutoscalers: replicas against min/max, metrics against targets"),
 )}
 
+def next_sort(headers: list[str], current: int | None, column: str | None = None) -> int | None | str:
+    """The sort column after `>` (the next one; after the last, None: the server's order) or the one
+    `:sort COLUMN` names (exact header, else the first that starts so); a str says what is wrong."""
+    if column is not None:
+        wanted = column.lower()
+        match = next((i for i, h in enumerate(headers) if h == wanted), None)
+        if match is None:
+            match = next((i for i, h in enumerate(headers) if h.startswith(wanted)), None)
+        return match if match is not None else f"no column {column!r}; columns: {', '.join(headers)}"
+    if current is None:
+        return 0
+    return current + 1 if current + 1 < len(headers) else None
+
+
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
 

@@ -343,6 +343,13 @@ class MainScreen(Screen[None]):
             self.pods.set_scope(None)  # on the pods of one workload: all of them again
         self.pods.table.focus()
 
+    def action_sort_next(self, column: str | None = None) -> None:
+        """`>` / `:sort COLUMN`: the list on screen top right (pods or a view) sorts itself."""
+        self.top_list().sort_next(column)
+
+    def action_sort_reverse(self) -> None:
+        self.top_list().sort_reversed()
+
     def action_view(self, kind: str, namespace: str | None = None) -> None:
         """A cluster view (`:deploy`, `:svc`…, see sre_console.views) in the pods pane's place."""
         if namespace:

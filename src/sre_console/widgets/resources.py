@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Static
 from sre_console.actions import bindings
 from sre_console.host.host import ServerDown
 from sre_console.themes import palette
-from sre_console.views import VIEWS, Column, PodsOf, ViewSpec, sort_key
+from sre_console.views import VIEWS, Column, PodsOf, ViewSpec, next_sort, sort_key
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 from sre_console.widgets.pods import compile_filter
 
@@ -417,32 +417,17 @@ class ResourceView(Pane):
         self.faulty_only = not self.faulty_only
         self._render_rows()
 
-    def action_sort_next(self, column: str | None = None) -> None:
+    def sort_next(self, column: str | None = None) -> None:
         """`>`: the next column (after the last, the server's order again); `:sort COLUMN` picks one."""
-        spec = self.spec
-        if spec is None or not self.display:
-            self.app.notify("sort: open a cluster view first (:deploy, :svc, :nodes…)", severity="warning")
+        if self.spec is None:
             return
-        headers = [c.header for c in self.columns]
-        if column is not None:
-            wanted = column.lower()
-            match = next((i for i, h in enumerate(headers) if h == wanted), None)
-            if match is None:
-                match = next((i for i, h in enumerate(headers) if h.startswith(wanted)), None)
-            if match is None:
-                self.app.notify(f"{spec.name} has no column {column!r}; columns: {', '.join(headers)}", severity="warning")
-                return
-            self.sort_column, self.sort_reverse = match, False
-        elif self.sort_column is None:
-            self.sort_column, self.sort_reverse = 0, False
-        elif self.sort_column + 1 < len(headers):
-            self.sort_column, self.sort_reverse = self.sort_column + 1, False
-        else:
-            self.sort_column, self.sort_reverse = None, False
+        got = next_sort([c.header for c in self.columns], self.sort_column, column)
+        if isinstance(got, str):
+            self.app.notify(f"{self.spec.name}: {got}", severity="warning")
+            return
+        self.sort_column, self.sort_reverse = got, False
         self._render_rows()
 
-    def action_sort_reverse(self) -> None:
-        if self.spec is None or not self.display:
-            return
+    def sort_reversed(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self._render_rows()
