@@ -117,6 +117,8 @@ class FakeKubeAPI:
         self.changed = threading.Condition()
         self.closing = False
         self.watches = 0  # watch requests served, for assertions
+        self.open_watches = 0  # watch requests being served now
+        self.forbidden: set[str] = set()  # paths RBAC refuses (403), e.g. "/api/v1/pods" for namespace-scoped credentials
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -130,6 +132,8 @@ class FakeKubeAPI:
                     return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                if url.path in fake.forbidden:
+                    return self._json(403, _status(403, "Forbidden", f'cannot list resource at the cluster scope ({url.path})'))
                 if query.get("watch") in ("true", "1"):
                     return fake._serve_watch(self, url.path, query)
                 for name, pattern in ROUTES:
@@ -254,6 +258,7 @@ class FakeKubeAPI:
         pos = int(query.get("resourceVersion") or 0)
         deadline = time.monotonic() + float(query.get("timeoutSeconds") or 1800)
         self.watches += 1
+        self.open_watches += 1
         handler.protocol_version = "HTTP/1.1"  # chunked transfer: the client reads events as they come
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
@@ -283,6 +288,8 @@ class FakeKubeAPI:
             handler.wfile.write(b"0\r\n\r\n")
         except OSError:  # the client closed the watch
             pass
+        finally:
+            self.open_watches -= 1
         handler.close_connection = True
 
     # handlers: (status code, JSON body or text) ---------------------------------

@@ -522,3 +522,61 @@ async def test_other_lists_page_across_two_hundred_namespaces(tmp_path):
                 assert pages == 4 and len(seen) == len(set(seen)) == 600
         finally:
             rt.cluster.close()
+
+
+def _until(predicate, seconds: float = 10.0) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_a_cluster_wide_cache_replaces_the_namespace_watches(tmp_path):
+    from sre_mcp.backends.kubernetes import KubernetesCluster
+
+    with FakeKubeAPI(ClusterData(pods=[p for i, ns in enumerate(ALLOWED) for p in bulk_pods(ns, 4, start=i * 4)])) as api:
+        cluster = KubernetesCluster(write_kubeconfig(tmp_path / "kc", api.url), None, False, 30.0, cluster_wide_at=3)
+        try:
+            assert len(cluster.list_many("Pod", ALLOWED[:2])) == 8  # two namespaces: a watch each
+            assert _until(lambda: api.open_watches == 2)
+            gen = cluster.generation("Pod", "shop")
+            assert len(cluster.list_many("Pod", ALLOWED)) == 12  # three: one cluster-wide watch instead
+            # The namespace watches end at once on the API server (not at their 240 s timeout).
+            assert _until(lambda: api.open_watches == 1)
+            assert set(cluster._caches) == {("Pod", None)}
+            # One namespace is now served by the cluster-wide cache, and an older version is not
+            # mistaken for one of its own: the caller is told to read it all.
+            assert len(cluster.list_pods("web")) == 4 and cluster.changes_since("Pod", "shop", gen) is None
+        finally:
+            cluster.close()
+
+
+def test_credentials_without_cluster_scope_read_namespace_by_namespace(tmp_path):
+    from sre_mcp.backends.kubernetes import KubernetesCluster
+
+    with FakeKubeAPI(ClusterData(pods=[p for i, ns in enumerate(ALLOWED) for p in bulk_pods(ns, 4, start=i * 4)])) as api:
+        api.forbidden = {"/api/v1/pods"}  # a Role per namespace, no ClusterRole
+        cluster = KubernetesCluster(write_kubeconfig(tmp_path / "kc", api.url), None, False, 30.0, cluster_wide_at=2)
+        try:
+            assert {p["metadata"]["namespace"] for p in cluster.list_many("Pod", ALLOWED)} == set(ALLOWED)
+            assert len(cluster.list_many("Pod", ALLOWED)) == 12
+            paths = [r.split("?")[0] for r in api.requests if "watch=" not in r]
+            assert paths.count("/api/v1/pods") == 1, "asked once; refused; not asked again"
+            assert {f"/api/v1/namespaces/{ns}/pods" for ns in ALLOWED} <= set(paths)
+        finally:
+            cluster.close()
+
+
+def test_what_the_feed_announces():
+    from sre_mcp.changes import ChangeFeed
+
+    feed = ChangeFeed(bus=None, allowed=lambda: ["shop", "web"])
+    assert feed.uris("Pod", "web") == ["k8s://pods/web", "k8s://pods/*"]
+    assert feed.uris("Pod", HIDDEN) == []
+    assert feed.uris("Node", None) == ["k8s://nodes"]
+    # A cluster-wide cache that listed again: every readable namespace may have changed.
+    assert feed.uris("Event", None) == ["k8s://events/*", "k8s://events/shop", "k8s://events/web"]
