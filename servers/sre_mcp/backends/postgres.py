@@ -284,7 +284,8 @@ _ACTIVITY = {
         FROM pg_stat_activity WHERE backend_type = 'client backend'
         GROUP BY 1 ORDER BY 2 DESC""",
     "longest_running": """
-        SELECT pid, usename AS user, datname AS database, state, wait_event_type, wait_event,
+        SELECT pid, usename AS user, datname AS database, application_name, host(client_addr) AS client_addr,
+               state, wait_event_type, wait_event,
                EXTRACT(EPOCH FROM now() - query_start)::float AS running_s,
                EXTRACT(EPOCH FROM now() - xact_start)::float AS transaction_s,
                left(query, 500) AS query

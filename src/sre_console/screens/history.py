@@ -12,6 +12,7 @@ current one, `space` marks revisions (two marks: those two, one: it and the curr
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from rich.style import Style
@@ -125,11 +126,19 @@ class HistoryScreen(DocumentScreen):
         def on_update(_uri: str) -> None:
             self._dirty = True
 
+        watching = False
+
         def on_state(open_: bool) -> None:
-            self.live = open_
+            # "live" only when the server watches the cluster: a fixture's feed is open but never changes.
+            self.live = open_ and watching
             self._retitle()
 
         async def follow() -> None:
+            nonlocal watching
+            try:
+                watching = bool(json.loads(await self.app.host.read_resource(uris[0])).get("watching"))
+            except Exception:  # noqa: BLE001 - an older server, or none yet: not live, the screen still loads
+                watching = False
             try:
                 await self.app.host.listen_resources(uris, on_update, on_state=on_state)
             except asyncio.CancelledError:

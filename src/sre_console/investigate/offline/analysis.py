@@ -165,7 +165,8 @@ class Change:
     def phrase(self, diff: bool = True) -> str:
         d = self.deploy
         what = "config-only revision" if self.config_only else "deploy"
-        bits = [f"{self.service} {what} {d.get('version') or ''}".rstrip()]
+        # A config-only revision runs the same image: its image version would name the wrong change.
+        bits = [f"{self.service} {what} {'' if self.config_only else d.get('version') or ''}".rstrip()]
         if d.get("revision") is not None:
             bits.append(f"(revision {d.get('revision')}" + (f", {d.get('ago')} ago" if d.get("ago") else "") + ")")
         text = " ".join(bits)
@@ -526,6 +527,8 @@ class Analyst:
         for e in self.ev.events.get(c.namespace or "", []):
             obj = str(e.get("object", "")).split("/")[-1]
             if e.get("type") == "Warning" and (obj in names or obj == name or obj.startswith(name + "-")):
+                if self.sidecar_event(obj, str(e.get("message", ""))):
+                    continue  # a sidecar (an exporter, a proxy) restarting says nothing of the main process
                 kind = str(e.get("object", "")).split("/")[0].lower()
                 liveness = e.get("reason") == "Unhealthy" and "liveness" in str(e.get("message", "")).lower()
                 if kind in ("pod", "") and (e.get("reason") in _FAILING_EVENTS or liveness):
@@ -562,6 +565,9 @@ class Analyst:
         db = self.ev.databases.get(name)
         if db:
             c.database = [str(x) for x in db.get("findings") or []]
+            holders = self.connection_holders(db)
+            if holders:
+                c.database.append(holders)
         if kind == "service":
             known_services = self.known
             c.diagnosis = diagnose(self.ev.observations(), self.ev.deploys, self.ev.unhealthy_services(), name,
@@ -583,6 +589,31 @@ class Analyst:
             node = next(iter(nodes))
             return node if node not in ("", "<none>", None) else None
         return None
+
+    def sidecar_event(self, pod: str, message: str) -> bool:
+        """The event names a container of the pod that is not its first (main) one, per describe_pod."""
+        m = re.search(r"\bcontainer (?:\\?\"|\')?([a-z0-9][a-z0-9-]*)", message)
+        containers = [str(c.get("name")) for c in (self.ev.describe.get(pod) or {}).get("containers") or []]
+        return bool(m and len(containers) > 1 and m.group(1) in containers[1:])
+
+    def connection_holders(self, db: dict) -> str | None:
+        """Who holds the database's longest-running connections: the client pods' services (by address), else
+        the database user; the question after "connections at the limit" is whose they are."""
+        rows = db.get("longest_running") or []
+        if not rows:
+            return None
+        by_ip = {p.get("ip"): p for pods in self.ev.pods.values() for p in pods.values() if p.get("ip")}
+        who: Counter = Counter()
+        for r in rows:
+            pod = by_ip.get(r.get("client_addr"))
+            name = (self.ev.pod_service(pod["name"]) or pod.get("app") or pod["name"]) if pod else None
+            who[name or (f"user {r.get('user')}" if r.get("user") else None) or "unknown clients"] += 1
+        (top, n), = who.most_common(1)
+        states = Counter(str(r.get("state")) for r in rows)
+        if n * 2 < len(rows):
+            return None  # spread over many clients: nobody stands out
+        return (f"{n} of the {len(rows)} longest-held connections belong to {top}"
+                + (f" ({', '.join(f'{k} {v}' for k, v in states.most_common(2))})" if states else ""))
 
     def node_reports(self, node: str) -> list[str]:
         """Every firing alert, Warning event and non-INFO log line that names the node, the most recent first:

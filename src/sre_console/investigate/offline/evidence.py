@@ -43,6 +43,7 @@ class Evidence:
         self.nodes: list[dict] | None = None  # list_nodes rows
         self.rollouts: dict[tuple[str, str], dict] = {}  # get_rollout_history results by (namespace, workload)
         self.hpas: dict[str, list[dict]] = {}  # list_hpas rows by namespace
+        self.configmap_lists: dict[str, list[dict]] = {}  # list_configmaps rows by namespace
         self.volumes: dict[str, list[dict]] = {}  # list_volumes claims by namespace
         self.configmaps: dict[tuple[str, str], dict] = {}  # get_configmap results by (namespace, name)  # the filters and totals of every search_logs call
         self._row_keys: set[tuple] = set()
@@ -100,6 +101,8 @@ class Evidence:
             self.volumes[payload.get("namespace")] = payload.get("claims") or payload.get("volumes") or []
         elif tool == "get_configmap":
             self.configmaps[(payload.get("namespace") or args.get("namespace"), payload.get("name") or args.get("name"))] = payload
+        elif tool == "list_configmaps":
+            self.configmap_lists[payload.get("namespace") or args.get("namespace")] = payload.get("configmaps") or []
         elif tool == "list_hpas":
             self.hpas[payload.get("namespace") or args.get("namespace")] = payload.get("hpas") or []
         elif tool == "get_rollout_history":

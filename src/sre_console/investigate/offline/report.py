@@ -116,7 +116,20 @@ class ReportWriter:
                 return _q(_strip_time(o.text), 140)
         return None
 
+    def killed_container(self, service: str | None) -> tuple[str, str | None] | None:
+        """The container the kernel OOM-killed, and its own memory limit: a sidecar can take the pod down."""
+        for name in [p["name"] for p in self.ev.service_pods(service)]:
+            containers = (self.ev.describe.get(name) or {}).get("containers") or []
+            for c in containers:
+                if any(str((c.get(k) or {}).get("reason")) == "OOMKilled" for k in ("state", "last_state")):
+                    lim = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+                    return str(c.get("name")), lim
+        return None
+
     def limit(self, service: str | None) -> str | None:
+        killed = self.killed_container(service)
+        if killed and killed[1]:
+            return killed[1]
         for name in [p["name"] for p in self.ev.service_pods(service)]:
             for c in (self.ev.describe.get(name) or {}).get("containers") or []:
                 lim = ((c.get("resources") or {}).get("limits") or {}).get("memory")
@@ -125,7 +138,7 @@ class ReportWriter:
         return None
 
     def deploy_phrase(self, dep: dict) -> str:
-        bits = [f"deploy {dep.get('version')}"]
+        bits = ["config-only revision" if config_only(dep) else f"deploy {dep.get('version')}"]
         if dep.get("revision") is not None:
             bits.append(f"(revision {dep.get('revision')}")
             bits[-1] += f", {dep.get('ago')} ago" if dep.get("ago") else ""
@@ -384,8 +397,12 @@ class ReportWriter:
             reasons = {((p.get("last_termination") or {}).get("reason")) for p in bad} - {None}
             pods = ", ".join(p["name"] for p in bad[:4])
             s = f"{svc} is failing from memory exhaustion"
+            killed = self.killed_container(svc)
+            several = len({c.get("name") for p in self.ev.service_pods(svc) for c in (self.ev.describe.get(p["name"]) or {}).get("containers") or []}) > 1
             if pods:
                 s += f": pods {pods} were {'/'.join(sorted(reasons)) or 'killed'}"
+                if killed and several:
+                    s += f" (container {killed[0]})"
                 codes = {str((p.get("last_termination") or {}).get("exit_code")) for p in bad} - {"None"}
                 s += f" (exit {', '.join(sorted(codes))}" + (f", memory limit {lim})" if lim else ")") if codes else ""
             oom = next((o.text for o in d.evidence if re.search(r"OutOfMemory|heap", o.text)), None)
@@ -424,6 +441,21 @@ class ReportWriter:
             related = self.related_warnings(self.ev.namespace_of(svc), exclude_pattern=True)
             if related:
                 parts.append("Related warnings: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
+        elif cat == "certificate-expiry" and d.upstream and _TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
+            # Not an expiry: the client does not trust who signed the certificate the server now presents.
+            ev_text = next(o.text for o in d.evidence if _TRUST_FAILURE.search(o.text))
+            parts.append(f"{svc} does not trust the certificate {d.upstream} presents: \"{_q(_strip_time(ev_text), 200)}\". The certificate "
+                         f"is signed by a CA (or intermediate) missing from {svc}'s trust bundle, so every handshake fails; "
+                         f"the certificate itself is not the problem.")
+            changed = [c for c in (self.ev.deploys.get(d.upstream) or []) if c.get("status") not in ("failed", "rolled_back")]
+            if changed:
+                c0 = changed[0]
+                parts.append(f"What changed on {d.upstream}: \"{_q(str(c0.get('change') or ''), 160)}\"" + (f" ({c0.get('ago')} ago)" if c0.get("ago") else "")
+                             + ": its certificate was re-issued, and its callers' trust must follow the new issuer.")
+            bundles = [f"{ns}/{n}" for (ns, n), cm in self.ev.configmaps.items() if _BUNDLE_NAME.search(n or "")
+                       and ns == self.ev.namespace_of(svc)]
+            if bundles:
+                parts.append(f"{svc}'s trust bundle: ConfigMap {', '.join(bundles)} (read); add the new CA to it.")
         elif cat == "certificate-expiry" and d.upstream:
             parts.append(f"{d.upstream}'s TLS certificate has expired: its clients ({svc}) fail the handshake "
                          f"(\"{self.quote() or d.evidence[0].text}\").")
@@ -571,9 +603,9 @@ class ReportWriter:
             out = []
             if cm_name:
                 keys = (diff.get("configmaps") or {}).get(cm_name) if named else None
-                what = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in keys.items() if isinstance(v, (list, tuple)) and len(v) == 2) \
+                what = "; ".join(f"{k}: {_absent(v[0])} → {_absent(v[1])}" for k, v in keys.items() if isinstance(v, (list, tuple)) and len(v) == 2) \
                     if isinstance(keys, dict) else ""
-                version = f"{d.get('version')} " if d.get("version") else ""
+                version = f"{d.get('version')} " if d.get("version") and not change.config_only else ""  # a config revision is no version
                 out.append(f"Revert the config change {version}in ConfigMap {cm_name}{f' ({what})' if what else ''} "
                            f"(it is edited in place, so `rollout undo` would not revert it): `kubectl {kn}edit configmap/{cm_name}`, then "
                            f"`kubectl {kn}rollout restart deployment/{dep}` if the process reads it only at start.")
@@ -715,6 +747,13 @@ class ReportWriter:
                 steps.append("Find the failed node: `kubectl get nodes` and `kubectl describe nodes | grep -A6 Conditions`.")
             steps.append(f"Check the replacements get scheduled: `kubectl {kn}get pods -o wide --field-selector=status.phase=Pending`; "
                          "if the other nodes lack room, add a node or scale the cluster.")
+        elif cat == "certificate-expiry" and d.upstream and _TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
+            bundles = [n for (ns, n) in self.ev.configmaps if _BUNDLE_NAME.search(n or "") and ns == self.ev.namespace_of(svc)]
+            where = f"ConfigMap {bundles[0]}: `kubectl {kn}edit configmap/{bundles[0]}`" if bundles else \
+                f"the CA file its pods mount (`kubectl {kn}get deployment/{dep} -o yaml | grep -B2 -A6 -i -E 'ca|trust'`)"
+            steps.append(f"Make {svc} trust the CA that now signs {d.upstream}'s certificate: add it to {where}; then "
+                         f"`kubectl {kn}rollout restart deployment/{dep}` so the pods load it. Renewing {d.upstream}'s certificate "
+                         f"again does not help; rolling its issuer back does, if the new CA must wait.")
         elif cat == "certificate-expiry":
             up = d.upstream or svc
             uns = d.upstream_ns or self.ns(up)
@@ -918,6 +957,15 @@ def _double(limit: str | None) -> str | None:
     if not m:
         return None
     return f"{int(m.group(1)) * 2}{m.group(2) or ''}"
+
+
+_TRUST_FAILURE = re.compile(r"unknown authority|unable to get local issuer|PKIX path|self[- ]signed certificate in certificate chain|"
+                            r"certificate verify failed|untrusted (?:root|certificate)|not trusted", re.I)
+_BUNDLE_NAME = re.compile(r"\bca\b|ca-|-ca\b|trust|bundle|root-cert|cacert", re.I)
+
+
+def _absent(value: Any) -> str:
+    return "absent" if value is None else str(value)
 
 
 def _grow(capacity: Any) -> str | None:
