@@ -142,7 +142,8 @@ class ClusterTools:
             if delta is not None:
                 return delta
         # The version is read before the objects, so a change racing this call comes again later
-        # rather than never (on a first call the cache is made by the list, so after it).
+        # rather than never. On a first call the list makes the cache: the version is read after
+        # it, and the objects once more after that (from memory), so they are at least as new.
         gen = self._generation(namespace, namespaces)
         whole = reqs is None and node is None
         pods = None  # a whole list whose cache is live needs no pods but those that changed (_view)
@@ -150,6 +151,8 @@ class ClusterTools:
             pods = await self._pods(namespaces, every)
             if gen is None:
                 gen = self._generation(namespace, namespaces)
+                if gen is not None:
+                    pods = await self._pods(namespaces, every)
         if reqs is not None:
             pods = [p for p in pods or [] if kube.labels_match((p.get("metadata") or {}).get("labels"), reqs)]
         if node is not None:
