@@ -130,6 +130,10 @@ async def test_yaml_errors_are_shown_whole():
         assert "Traceback" not in screen.error
         await pilot.press("escape")
         await _refused(pilot, app, ":yaml deploy", "usage: :yaml KIND NAME [NS]")
+        # All namespaces on screen: a typed name needs its namespace (the server would refuse "*").
+        app.main.set_namespace("*")
+        await _refused(pilot, app, ":yaml deploy orders-service", "all namespaces are shown: say which one")
+        await _refused(pilot, app, ":history orders-service", "all namespaces are shown: say which one")
 
 
 async def test_history_from_a_pod_row_shows_the_config_only_revision():

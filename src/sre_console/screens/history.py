@@ -381,6 +381,9 @@ def open_history(screen: Any, words: tuple[str, ...]) -> None:
         screen.app.notify(target, severity="warning")
         return
     kind, namespace, name, is_pod = target
+    if namespace == "*":
+        screen.app.notify(f"all namespaces are shown: say which one, :history {name} NS", severity="warning")
+        return
     if is_pod:
         screen.app.push_screen(HistoryScreen(namespace, name="", pod=name))
     else:

@@ -271,4 +271,8 @@ def open_yaml(screen: Any, words: tuple[str, ...]) -> None:
         screen.app.notify(target, severity="warning")
         return
     kind, namespace, name = target
+    if namespace == "*" and kind.lower() not in ("node", "nodes", "no"):
+        # All namespaces are shown: a typed name needs its own (a selected row carries it).
+        screen.app.notify(f"all namespaces are shown: say which one, :yaml {kind} {name} NS", severity="warning")
+        return
     screen.app.push_screen(YamlScreen(kind, name, namespace))
