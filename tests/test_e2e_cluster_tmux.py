@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 NS = "payments"
 
 
+PROMPT = ":pods payments · :logs POD"  # the command line's placeholder: it is open and has the keys
+
 def _lists(api: FakeKubeAPI) -> int:
     return sum(1 for r in api.requests if r.split("?")[0] == f"/api/v1/namespaces/{NS}/pods" and "watch=" not in r)
 
@@ -34,7 +36,7 @@ def test_pods_pane_is_complete_and_live_at_5002_pods(tmp_path):
                        " echo CONSOLE-EXIT=$?; sleep 30")
             tmux.wait_for("sre ready", timeout=60)
             tmux.keys(":")
-            time.sleep(0.3)
+            tmux.wait_for(PROMPT, timeout=10)  # typed before the command line is up, the words would go to the panes
             tmux.keys(f"ns {NS}", "Enter")
             tmux.wait_for("5002/5002 pods", timeout=60)
             assert "live" in tmux.screen() and "CrashLoopBackOff" not in tmux.screen()
@@ -61,7 +63,7 @@ def test_pods_pane_is_complete_and_live_at_5002_pods(tmp_path):
             assert "CrashLoopBackOff" not in tmux.screen()
             assert _lists(api) == lists_before, "the changes came through the watch: the pods were not listed again"
             tmux.keys(":")
-            time.sleep(0.3)
+            tmux.wait_for(PROMPT, timeout=10)  # typed before the command line is up, the words would go to the panes
             tmux.keys("q", "Enter")
             tmux.wait_for("CONSOLE-EXIT=0", timeout=15)
             assert "Traceback" not in tmux.screen()
