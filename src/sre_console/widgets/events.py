@@ -5,11 +5,15 @@ shows the highlighted event's whole message, wrapped."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 from rich.text import Text
 from textual import work
 from textual.widgets import DataTable, Static
 
 from sre_console.actions import bindings
+from sre_console.host.host import ServerDown
 from sre_console.themes import palette
 from sre_console.widgets.pane import Pane, PaneMessage, fill_table
 from sre_console.server_facts import Tool
@@ -32,6 +36,11 @@ class EventsPane(Pane):
         self.namespace = namespace
         self.events: list[dict] = []
         self.warnings_only = False
+        self.live = False  # the change feed of this namespace's events is open on a server that watches
+        self._dirty = False
+        self._loading = False
+        self._listen_task: asyncio.Task | None = None
+        self._listening_ns: str | None = None
 
     def compose(self):
         yield PaneMessage()
@@ -44,14 +53,64 @@ class EventsPane(Pane):
         self.namespace = namespace
         self.load()
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        # Events arrive as change events (k8s://events/<ns>): a new Warning shows with no key pressed.
+        self.set_interval(0.5, self._reload_if_dirty)
+
+    def on_unmount(self) -> None:
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+
+    def _listen(self) -> None:
+        """Follow this namespace's events feed (a plain task, like the pods pane's: it never finishes)."""
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+        self._listening_ns = self.namespace
+        self._listen_task = asyncio.get_running_loop().create_task(self._follow(self.namespace), name="events-listen")
+
+    async def _follow(self, ns: str) -> None:
+        host = self.app.host
+        uri = f"k8s://events/{ns}"
+        watching = False
+
+        def on_update(_uri: str) -> None:
+            self._dirty = True
+
+        def on_state(open_: bool) -> None:
+            self.live = open_ and watching
+            self._subtitle()
+
+        try:
+            watching = bool(json.loads(await host.read_resource(uri)).get("watching"))
+        except (ServerDown, Exception):  # noqa: BLE001 - no feed (an older server, or not up yet): the auto refresh remains
+            watching = False
+        try:
+            await host.listen_resources([uri], on_update, on_state=on_state)
+        except asyncio.CancelledError:
+            pass
+
+    def _reload_if_dirty(self) -> None:
+        if self._dirty and not self._loading:
+            self._dirty = False
+            self.load()
+
     def forget(self) -> None:
         self.events = []
+        self._listening_ns = None  # another server (a context switch): listen again on the next load
         super().forget()
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def load(self) -> None:
         ns = self.namespace
-        result = await self.call(Tool.GET_EVENTS, {"namespace": ns, "limit": 200})
+        if ns != self._listening_ns:
+            self.live = False
+            self._listen()
+        self._loading = True
+        try:
+            result = await self.call(Tool.GET_EVENTS, {"namespace": ns, "limit": 200})
+        finally:
+            self._loading = False
         if result is None or ns != self.namespace:
             return
         self.message.hide()
@@ -76,8 +135,12 @@ class EventsPane(Pane):
             ], None))
         fill_table(table, rows)
         self._show_detail()
+        self._subtitle()
+
+    def _subtitle(self) -> None:
         warnings = sum(1 for e in self.events if e.get("type") == "Warning")
-        self.set_subtitle(f"{self.namespace} · {len(shown)}/{len(self.events)} · {warnings} warnings" + (" · warnings only" if self.warnings_only else ""))
+        self.set_subtitle(f"{self.namespace} · {len(self.shown)}/{len(self.events)} · {warnings} warnings" + (" · live" if self.live else "")
+                          + (" · warnings only" if self.warnings_only else ""))
 
     @property
     def shown(self) -> list[dict]:
