@@ -45,7 +45,7 @@ async def test_pods_pane_pages_every_row_and_applies_changes_live(tmp_path):
                              timeout=60, what="every pod in the table")
             await wait_until(pilot, lambda: pane.live, timeout=10, what="the change feed open")
             assert "live" in str(pane.border_subtitle)
-            await wait_until(pilot, lambda: "pods live" in str(app.main.query_one(StatusBar).render()), timeout=5, what="the status bar says live")
+            await wait_until(pilot, lambda: "live: pods" in str(app.main.query_one(StatusBar).render()), timeout=5, what="the status bar says live")
             victim = copy.deepcopy(pods[len(pods) - 500])
             victim["status"]["containerStatuses"][0].update(ready=False, restartCount=4, state={"waiting": {"reason": "CrashLoopBackOff"}})
             victim["status"]["conditions"] = [{"type": "Ready", "status": "False"}]

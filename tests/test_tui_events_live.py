@@ -46,6 +46,11 @@ async def test_a_new_warning_event_reaches_the_events_pane_with_no_key_pressed(t
                              timeout=10, what="the new event in the pane")
             assert len(events.events) == before + 1
             assert "live" in str(events.border_subtitle)
+            from sre_console.widgets.statusbar import StatusBar
+
+            app.main.refresh_status()
+            bar = str(app.main.query_one(StatusBar).render())
+            assert "live: " in bar and "events" in bar.split("live: ")[1], bar
 
 
 async def test_the_fixture_feed_is_not_called_live(tmp_path):

@@ -51,12 +51,15 @@ class StatusBar(Static):
         else:
             parts.append("auto off")
         try:
-            pods = app.pods
+            main = app.main
+            top = main.top_list()
+            feeds = [(getattr(getattr(top, "spec", None), "name", None) or "pods", top), ("events", main.events)]
         except Exception:  # noqa: BLE001 - no main screen yet
-            pods = None
-        if pods is not None and getattr(pods, "live", False):
-            # The pods pane follows the cluster's change feed: it updates without the timer.
-            parts.append("[green]pods live[/]")
+            feeds = []
+        live = [name for name, pane in feeds if getattr(pane, "live", False)]
+        if live:
+            # These panes follow the cluster's change feed: they update without the timer.
+            parts.append(f"[green]live: {', '.join(live)}[/]")
         if not frozen():
             parts.append(time.strftime("%H:%M:%S"))
         self.update("  [dim]│[/]  ".join(parts))
