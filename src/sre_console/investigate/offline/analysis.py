@@ -32,6 +32,7 @@ from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnos
 
 MAX_DEPTH = 3  # hops from the paged service to the origin
 CHANGE_WINDOW = timedelta(hours=24)  # a change older than this before the onset is not a trigger
+RESOLVED_AFTER = timedelta(minutes=15)  # new errors silent this long, on a service healthy now: a past fault
 SLOW_BURN_WINDOW = timedelta(days=7)  # ... unless what failed fills up slowly (a disk): then a week
 _FILL_RATE = re.compile(r"retention|retain|keep (?:records|logs|data|forever)|\bttl\b|log[ _-]?level|\bdebug\b|verbose|segment|"
                         r"compaction|cleanup|purge|rotation|max[_.-]?(?:size|bytes)|disk|storage|volume", re.I)
@@ -388,6 +389,22 @@ class Analyst:
         if any(not p.get("healthy") for p in self.ev.service_pods(service)):
             return False
         return not any(s.spiking for s in self.signatures(service, recent()))
+
+    def resolved(self, service: str | None) -> list[Signature] | None:
+        """Healthy now (verdict, alerts, pods) and its new errors all stopped a while ago: a past fault, not an
+        ongoing one. The stopped signatures, or None when anything still fails."""
+        h = self.ev.health.get(service or "") or {}
+        if h.get("status") != "healthy" or (h.get("pods") or {}).get("unhealthy"):
+            return None
+        if any(str(a.get("severity", "")).lower() != "info" for a in h.get("alerts") or []):
+            return None
+        if any(not p.get("healthy") for p in self.ev.service_pods(service)):
+            return None
+        spiking = [s for s in self.signatures(service, recent()) if s.spiking]
+        quiet_since = datetime.now(timezone.utc) - RESOLVED_AFTER
+        if not spiking or any(s.last is None or s.last > quiet_since for s in spiking):
+            return None
+        return spiking
 
     # components -------------------------------------------------------------------------
     def pods_named(self, token: str) -> list[dict]:

@@ -197,6 +197,9 @@ class ReportWriter:
             return self.tools_failed()
         if self.plan.target is not None and Analyst(self.ev, self.plan.target).quiet(self.plan.target):
             return self.healthy()
+        past = Analyst(self.ev, self.plan.target).resolved(self.plan.target) if self.plan.target is not None else None
+        if past:
+            return self.resolved(past)
         if self.by_evidence:
             return self.evidence_root_cause()
         text = self.rule_root_cause()
@@ -218,6 +221,39 @@ class ReportWriter:
                      "before any change in the window).")
         if self.plan.symptoms:
             text += f" The report \"{_q(self.plan.symptoms, 100)}\" is not borne out by these signals."
+        return text
+
+    def deploy_just_before(self, svc: str | None) -> dict | None:
+        """A deploy of the service within 20 minutes before its first failing evidence, when its own pods fail."""
+        from datetime import timedelta
+
+        if not svc or not self.bad_pods(svc):
+            return None
+        times = [t for t in (_parse_iso(o.at) for o in self.d.evidence if o.service == svc) if t]
+        onset = self.f.onset.at or (min(times) if times else None)
+        if onset is None:
+            return None
+        for dep in self.ev.deploys.get(svc) or []:
+            at = _parse_iso(dep.get("at"))
+            if dep.get("status") not in ("failed", "rolled_back") and at is not None and timedelta(0) <= onset - at <= timedelta(minutes=20):
+                return dep
+        return None
+
+    def resolved(self, sigs: list) -> str:
+        """Healthy now; the errors stopped: say it is over, what it was, and what the cluster recorded then."""
+        t = self.plan.target
+        h = self.ev.health.get(t or "") or {}
+        er = h.get("error_rate")
+        last = max(s.last for s in sigs)
+        first = min(s.first for s in sigs if s.first) if any(s.first for s in sigs) else None
+        text = (f"no ongoing fault: {t} is healthy now (verdict healthy, error rate {'' if er is None else f'{er:.1%}'}, no firing alert, "
+                f"no unhealthy pod). It failed for a while and recovered: \"{_q(sigs[0].sample, 140)}\" ({sum(s.count for s in sigs)}x"
+                + (f" from {clock(first)}" if first else "") + f" to {clock(last)}), nothing since. No fault is established now.")
+        ns = self.ev.namespace_of(t)
+        then = [f"{e.get('reason')} on {e.get('object')}: \"{_q(str(e.get('message', '')), 140)}\"" for e in self.ev.events.get(ns or "", [])
+                if e.get("type") == "Warning" and (str(e.get("object", "")).split("/")[-1].startswith(str(t)))][:2]
+        if then:
+            text += " What the cluster recorded then: " + "; ".join(then) + "."
         return text
 
     def tools_failed(self) -> str:
@@ -482,6 +518,10 @@ class ReportWriter:
             owner = d.deploy.get("service") or svc
             parts.append(f"Trigger: {owner} {self.deploy_phrase(d.deploy)}, which landed shortly before the errors and matches them"
                          + (f" ({d.component} appears in both the change and the failing code)." if d.component else "."))
+        elif cat != "upstream-saturation" and (close := self.deploy_just_before(svc)) is not None:
+            # The pods failing for their own reasons right after a deploy: the deploy is the first suspect by timing.
+            parts.append(f"Likely trigger, by timing: {svc} {self.deploy_phrase(close)}, which landed just before its pods began to fail; "
+                         "what it changed does not show in the errors, so check it first (a rollback tests it).")
         elif cat != "upstream-saturation":
             parts.append(f"No deploy of {svc} matches these errors, so the trigger is load or the environment rather than a change.")
         if svc != self.focus and self.focus:
@@ -962,6 +1002,15 @@ def _double(limit: str | None) -> str | None:
 _TRUST_FAILURE = re.compile(r"unknown authority|unable to get local issuer|PKIX path|self[- ]signed certificate in certificate chain|"
                             r"certificate verify failed|untrusted (?:root|certificate)|not trusted", re.I)
 _BUNDLE_NAME = re.compile(r"\bca\b|ca-|-ca\b|trust|bundle|root-cert|cacert", re.I)
+
+
+def _parse_iso(value: Any):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
 
 
 def _absent(value: Any) -> str:
