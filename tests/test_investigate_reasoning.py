@@ -200,3 +200,31 @@ def test_a_blind_autoscaler_is_blamed_on_the_paged_service_and_points_at_the_met
     assert d.category is not None and d.category.name == "autoscaler-blind", d.scores
     assert d.culprit == "search", "every HPA is blind at once: the paged service is the one explained"
     assert d.upstream == "metrics-server"
+
+
+def test_a_fault_that_stopped_on_a_service_healthy_now_is_past_not_ongoing():
+    def evidence(last_minutes_ago: int) -> Evidence:
+        ev = Evidence()
+        ev.add("check_service_health", {"service_name": "api"}, {"service": "api", "namespace": "n", "status": "healthy",
+                                                                 "error_rate": 0.004, "alerts": []}, True)
+        ev.add("list_pods", {"namespace": "n"}, {"namespace": "n", "pods": [{"name": "api-1", "app": "api", "healthy": True}]}, True)
+        rows = [{"timestamp": _ts(NOW - timedelta(minutes=m)), "service": "api", "level": "ERROR", "host": "api-1",
+                 "message": "POST /v1/pay 500: IllegalStateException: tax quote missing"} for m in range(last_minutes_ago, last_minutes_ago + 6)]
+        ev.add("search_logs", {"service": "api", "level": "ERROR", "time_range": "6h"}, {"rows": rows, "total_matches": 6, "returned": 6}, True)
+        return ev
+
+    over = Analyst(evidence(40), "api").resolved("api")
+    assert over and "tax quote missing" in over[0].sample
+    assert Analyst(evidence(2), "api").resolved("api") is None, "errors two minutes ago: still ongoing"
+
+
+def test_a_missing_environment_variable_is_a_configuration_error():
+    from sre_console.investigate.offline.rules import diagnose
+
+    ev = Evidence()
+    ev.add("list_pods", {"namespace": "n"}, {"namespace": "n", "pods": [
+        {"name": "w-1", "app": "w", "healthy": False, "status": "CrashLoopBackOff", "restarts": 6}]}, True)
+    ev.add("get_pod_logs", {"namespace": "n", "pod_name": "w-1"}, {"pod": "w-1", "lines": [
+        "panic: required environment variable LEDGER_URL is not set"]}, True)
+    d = diagnose(ev.observations(), {}, ev.unhealthy_services(), focus="w")
+    assert d.category is not None and d.category.name == "config-error", d.scores
