@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from rich.markup import escape
 from textual.binding import Binding
@@ -13,8 +13,6 @@ from textual.widgets.option_list import Option
 
 from sre_console.contexts import ContextError, KubeContext, KubeContexts
 
-if TYPE_CHECKING:
-    from sre_console.app import SREConsoleApp
 
 
 def context_line(ctx: KubeContext, kube: KubeContexts, current: str | None) -> str:
@@ -65,7 +63,7 @@ class ContextScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def context_palette_commands(app: "SREConsoleApp") -> list[tuple[str, str, Callable[[], Any]]]:
+def context_palette_commands(app: Any) -> list[tuple[str, str, Callable[[], Any]]]:
     """One palette entry per context (none in demo mode, or when the kubeconfig cannot be read)."""
     try:
         found = app.kube.contexts() if app.kube.available else []
@@ -81,7 +79,7 @@ def context_palette_commands(app: "SREConsoleApp") -> list[tuple[str, str, Calla
     return out
 
 
-def open_context_picker(app: "SREConsoleApp") -> None:
+def open_context_picker(app: Any) -> None:
     """The picker, or a sentence saying why there is nothing to pick (demo, in-cluster, team server)."""
     try:
         found = app.kube.contexts()

@@ -9,7 +9,7 @@ focuses its main widget.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,8 +36,6 @@ from sre_console.widgets.resources import ResourceView
 from sre_console.widgets.runbooks import RunbooksPane
 from sre_console.widgets.statusbar import StatusBar
 
-if TYPE_CHECKING:
-    from sre_console.app import SREConsoleApp
 
 log = logging.getLogger("sre_console.main")
 TAB_ID = {name: f"tab-{name}" for name in A.TAB_LABELS}
@@ -48,7 +46,7 @@ TAB_FOCUS = {"logs": "#log-view", "describe": "#describe-scroll", "events": "#ev
 
 class MainScreen(Screen[None]):
     BINDINGS = A.bindings("screen")
-    app: "SREConsoleApp"
+    app: Any  # the SREConsoleApp (not imported: app.py imports this screen, imports run one way)
 
     def __init__(self, namespace: str, chat_factory: Callable[[Any], Widget] | None = None):
         super().__init__(id="main")

@@ -7,9 +7,10 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from sre_console.host.host import CallResult
+from sre_console.views import next_sort
 
 
 class PaneMessage(Static):
@@ -99,3 +100,66 @@ def fill_table(table: DataTable, rows: list[tuple[list[Any], str | None]]) -> No
         table.add_column(label, width=width, key=key)
     for cells, key in rows:
         table.add_row(*cells, key=key)
+
+
+class ListHabits:
+    """The k9s habits a list pane shares (the pods pane, the cluster views): a `/` filter box, faulty only,
+    and a sort by column. The pane has `FILTER_ID` (its filter box's id), `table`, `_render_rows()`,
+    `_sort_headers()` (the column names `:sort` takes) and `_sort_label()` (who the sort's warnings name)."""
+
+    FILTER_ID = ""
+    filter_text: str
+    faulty_only: bool
+    sort_column: int | None
+    sort_reverse: bool
+
+    def _filter_box(self) -> Input:
+        return self.query_one(f"#{self.FILTER_ID}", Input)  # type: ignore[attr-defined]
+
+    def open_filter(self) -> None:
+        box = self._filter_box()
+        box.add_class("-shown")
+        box.value = self.filter_text
+        box.focus()
+
+    def close_filter(self, clear: bool) -> None:
+        box = self._filter_box()
+        if clear:
+            box.value = ""
+            self.filter_text = ""
+            self._render_rows()  # type: ignore[attr-defined]
+        box.remove_class("-shown")
+        self.table.focus()  # type: ignore[attr-defined]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == self.FILTER_ID:
+            self.filter_text = event.value
+            self._render_rows()  # type: ignore[attr-defined]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == self.FILTER_ID:
+            self.close_filter(clear=False)
+
+    def apply_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._render_rows()  # type: ignore[attr-defined]
+
+    def action_toggle_faulty(self) -> None:
+        self.faulty_only = not self.faulty_only
+        self._render_rows()  # type: ignore[attr-defined]
+
+    def sort_next(self, column: str | None = None) -> None:
+        """`>`: the next column (after the last, the server's order again); `:sort COLUMN` picks one."""
+        headers = self._sort_headers()  # type: ignore[attr-defined]
+        if headers is None:
+            return
+        got = next_sort(list(headers), self.sort_column, column)
+        if isinstance(got, str):
+            self.app.notify(f"{self._sort_label()}: {got}", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.sort_column, self.sort_reverse = got, False
+        self._render_rows()  # type: ignore[attr-defined]
+
+    def sort_reversed(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._render_rows()  # type: ignore[attr-defined]

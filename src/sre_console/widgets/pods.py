@@ -8,7 +8,7 @@ import json
 import re
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
@@ -16,8 +16,8 @@ from sre_console.actions import bindings
 from sre_console.host.host import ServerDown
 from sre_console.server_facts import Tool
 from sre_console.themes import palette
-from sre_console.views import PodsOf, next_sort, sort_key
-from sre_console.widgets.pane import Pane, PaneMessage, _cell_width, fill_table
+from sre_console.views import PodsOf, sort_key
+from sre_console.widgets.pane import ListHabits, Pane, PaneMessage, _cell_width, fill_table
 
 ALL_NAMESPACES = "*"  # every namespace the server may read (k9s `0`): rows name their namespace
 COLUMNS = ("name", "ready", "status", "restarts", "age", "node", "ip")
@@ -51,8 +51,9 @@ def compile_filter(text: str) -> tuple[re.Pattern[str] | None, bool]:
         return re.compile(re.escape(text), re.IGNORECASE), invert
 
 
-class PodsPane(Pane):
+class PodsPane(ListHabits, Pane):
     title = "pods"
+    FILTER_ID = "pods-filter"
     BINDINGS = bindings("pods")  # from the action table (sre_console.actions)
 
     class PodHighlighted(Message):
@@ -400,47 +401,12 @@ class PodsPane(Pane):
             parts.append("faulty only")
         self.set_subtitle(" · ".join(parts))
 
-    # filter -----------------------------------------------------------------
-    def open_filter(self) -> None:
-        box = self.query_one("#pods-filter", Input)
-        box.add_class("-shown")
-        box.value = self.filter_text
-        box.focus()
+    # filter, faulty only, sort: ListHabits (widgets/pane.py) -----------------------------
+    def _sort_headers(self) -> tuple[str, ...]:
+        return self._columns()
 
-    def close_filter(self, clear: bool) -> None:
-        box = self.query_one("#pods-filter", Input)
-        if clear:
-            box.value = ""
-            self.filter_text = ""
-            self._render_rows()
-        box.remove_class("-shown")
-        self.table.focus()
-
-    @on(Input.Changed, "#pods-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._render_rows()
-
-    @on(Input.Submitted, "#pods-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        self.close_filter(clear=False)
-
-    def apply_filter(self, text: str) -> None:
-        self.filter_text = text
-        self._render_rows()
-
-    # sort: `>` the next column, `<` reverses, `:sort COLUMN` (cells by meaning: ages, counts) -----
-    def sort_next(self, column: str | None = None) -> None:
-        got = next_sort(list(self._columns()), self.sort_column, column)
-        if isinstance(got, str):
-            self.app.notify(f"pods: {got}", severity="warning")
-            return
-        self.sort_column, self.sort_reverse = got, False
-        self._render_rows()
-
-    def sort_reversed(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._render_rows()
+    def _sort_label(self) -> str:
+        return "pods"
 
     def _update_title(self) -> None:
         if self.sort_column is None and not self.sort_reverse:
@@ -449,10 +415,6 @@ class PodsPane(Pane):
         order = (f"{self._columns()[self.sort_column]} {'↓' if self.sort_reverse else '↑'}" if self.sort_column is not None
                  else "unhealthy first (reversed)")
         self.border_title = f"{self.title} · sort: {order}"
-
-    def action_toggle_faulty(self) -> None:
-        self.faulty_only = not self.faulty_only
-        self._render_rows()
 
     # selection --------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from sre_console.actions import bindings
 from sre_console.host.host import ServerDown
 from sre_console.themes import palette
-from sre_console.views import VIEWS, Column, PodsOf, ViewSpec, next_sort, sort_key
-from sre_console.widgets.pane import Pane, PaneMessage, fill_table
+from sre_console.views import VIEWS, Column, PodsOf, ViewSpec, sort_key
+from sre_console.widgets.pane import ListHabits, Pane, PaneMessage, fill_table
 from sre_console.widgets.pods import compile_filter
 
 RELOAD_EVERY = 0.3  # seconds: change events are coalesced into at most this many reloads
@@ -28,13 +28,14 @@ ALL_NAMESPACES = "*"
 NAMESPACE = Column("namespace", lambda r: str(r.get("namespace") or "—"))
 
 
-class ResourceView(Pane):
+class ResourceView(ListHabits, Pane):
     DEFAULT_CSS = """
     ResourceView { width: 1fr; }
     #resources-detail { height: auto; max-height: 6; padding: 0 1; background: $panel; }
     """
 
     title = "view"
+    FILTER_ID = "resources-filter"
     BINDINGS = bindings("resources")  # from the action table (sre_console.actions)
 
     class ShowPods(Message):
@@ -384,50 +385,9 @@ class ResourceView(Pane):
         lines += ["\t".join(self._texts(r)) for r in self._shown]
         return "\n".join(lines) + "\n", f"{len(self._shown)} {self.spec.name}"
 
-    # habits: filter, faulty only, sort ---------------------------------------------------
-    def open_filter(self) -> None:
-        box = self.query_one("#resources-filter", Input)
-        box.add_class("-shown")
-        box.value = self.filter_text
-        box.focus()
+    # habits: filter, faulty only, sort: ListHabits (widgets/pane.py) ----------------------------
+    def _sort_headers(self) -> list[str] | None:
+        return None if self.spec is None else [c.header for c in self.columns]
 
-    def close_filter(self, clear: bool) -> None:
-        box = self.query_one("#resources-filter", Input)
-        if clear:
-            box.value = ""
-            self.filter_text = ""
-            self._render_rows()
-        box.remove_class("-shown")
-        self.table.focus()
-
-    @on(Input.Changed, "#resources-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._render_rows()
-
-    @on(Input.Submitted, "#resources-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        self.close_filter(clear=False)
-
-    def apply_filter(self, text: str) -> None:
-        self.filter_text = text
-        self._render_rows()
-
-    def action_toggle_faulty(self) -> None:
-        self.faulty_only = not self.faulty_only
-        self._render_rows()
-
-    def sort_next(self, column: str | None = None) -> None:
-        """`>`: the next column (after the last, the server's order again); `:sort COLUMN` picks one."""
-        if self.spec is None:
-            return
-        got = next_sort([c.header for c in self.columns], self.sort_column, column)
-        if isinstance(got, str):
-            self.app.notify(f"{self.spec.name}: {got}", severity="warning")
-            return
-        self.sort_column, self.sort_reverse = got, False
-        self._render_rows()
-
-    def sort_reversed(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self._render_rows()
+    def _sort_label(self) -> str:
+        return self.spec.name if self.spec is not None else "view"
