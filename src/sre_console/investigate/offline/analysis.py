@@ -85,6 +85,13 @@ _CLIENT_LIBRARIES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# A TLS client that does not trust who signed the server's certificate (not an expiry), and the names its
+# trust bundle goes by.
+TRUST_FAILURE = re.compile(r"unknown authority|unable to get local issuer|PKIX path|self[- ]signed certificate in certificate chain|"
+                           r"certificate verify failed|untrusted (?:root|certificate)|not trusted", re.I)
+BUNDLE_NAME = re.compile(r"\bca\b|ca-|-ca\b|trust|bundle|root-cert|cacert", re.I)
+
+
 def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None

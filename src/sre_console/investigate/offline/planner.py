@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import DISK_FULL, Analyst, Component, Finding, baseline_keyword, slow_burn
+from sre_console.investigate.offline.analysis import BUNDLE_NAME, DISK_FULL, TRUST_FAILURE, Analyst, Component, Finding, baseline_keyword, slow_burn
 from sre_console.investigate.offline.evidence import Evidence, hosts_by_errors
 from sre_console.investigate.offline.rules import CATEGORIES, Diagnosis, diagnose
 from sre_console.investigate.offline.steps import PlannedCall, Procedure, Step
@@ -581,16 +581,15 @@ class Planner:
             if c.kind == "service" and slow_burn(c) and "get_recent_deploys" in self.schemas and not any(
                     t == "get_recent_deploys" and a.get("service_name") == c.name and int(a.get("hours_back") or 0) >= 168 for t, a in self.ev.calls):
                 calls.append(("get_recent_deploys", {"service_name": c.name, "hours_back": 168}))
-        trust = re.compile(r"unknown authority|unable to get local issuer|PKIX path|certificate verify failed", re.I)
         for c in f.chain:
             # A client that does not trust a server's certificate: its trust bundle is a ConfigMap to read.
-            if c.kind != "service" or not c.namespace or not any(trust.search(sg.sample) for sg in c.signatures):
+            if c.kind != "service" or not c.namespace or not any(TRUST_FAILURE.search(sg.sample) for sg in c.signatures):
                 continue
             if "list_configmaps" in self.schemas and c.namespace not in self.ev.configmap_lists:
                 calls.append(("list_configmaps", {"namespace": c.namespace}))
             for row in self.ev.configmap_lists.get(c.namespace, []):
                 name = str(row.get("name") or "")
-                if re.search(r"\bca\b|ca-|-ca\b|trust|bundle|cacert", name, re.I) and (c.namespace, name) not in self.ev.configmaps \
+                if BUNDLE_NAME.search(name) and (c.namespace, name) not in self.ev.configmaps \
                         and "get_configmap" in self.schemas:
                     calls.append(("get_configmap", {"namespace": c.namespace, "name": name}))
         if "get_configmap" in self.schemas:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sre_console.investigate.offline.analysis import _CALL_FAILURE, Analyst, Change, Finding, clock, config_only, relative, slow_burn
+from sre_console.investigate.offline.analysis import (
+    _CALL_FAILURE, BUNDLE_NAME, TRUST_FAILURE, Analyst, Change, Finding, clock, config_only, parse_time, relative, slow_burn,
+)
 from sre_console.investigate.offline.planner import Planner
 from sre_console.investigate.offline.rules import Diagnosis, diagnose
 
@@ -229,12 +231,12 @@ class ReportWriter:
 
         if not svc or not self.bad_pods(svc):
             return None
-        times = [t for t in (_parse_iso(o.at) for o in self.d.evidence if o.service == svc) if t]
+        times = [t for t in (parse_time(o.at) for o in self.d.evidence if o.service == svc) if t]
         onset = self.f.onset.at or (min(times) if times else None)
         if onset is None:
             return None
         for dep in self.ev.deploys.get(svc) or []:
-            at = _parse_iso(dep.get("at"))
+            at = parse_time(dep.get("at"))
             if dep.get("status") not in ("failed", "rolled_back") and at is not None and timedelta(0) <= onset - at <= timedelta(minutes=20):
                 return dep
         return None
@@ -477,9 +479,9 @@ class ReportWriter:
             related = self.related_warnings(self.ev.namespace_of(svc), exclude_pattern=True)
             if related:
                 parts.append("Related warnings: " + "; ".join(f"\"{_q(r, 150)}\"" for r in related) + ".")
-        elif cat == "certificate-expiry" and d.upstream and _TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
+        elif cat == "certificate-expiry" and d.upstream and TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
             # Not an expiry: the client does not trust who signed the certificate the server now presents.
-            ev_text = next(o.text for o in d.evidence if _TRUST_FAILURE.search(o.text))
+            ev_text = next(o.text for o in d.evidence if TRUST_FAILURE.search(o.text))
             parts.append(f"{svc} does not trust the certificate {d.upstream} presents: \"{_q(_strip_time(ev_text), 200)}\". The certificate "
                          f"is signed by a CA (or intermediate) missing from {svc}'s trust bundle, so every handshake fails; "
                          f"the certificate itself is not the problem.")
@@ -488,7 +490,7 @@ class ReportWriter:
                 c0 = changed[0]
                 parts.append(f"What changed on {d.upstream}: \"{_q(str(c0.get('change') or ''), 160)}\"" + (f" ({c0.get('ago')} ago)" if c0.get("ago") else "")
                              + ": its certificate was re-issued, and its callers' trust must follow the new issuer.")
-            bundles = [f"{ns}/{n}" for (ns, n), cm in self.ev.configmaps.items() if _BUNDLE_NAME.search(n or "")
+            bundles = [f"{ns}/{n}" for (ns, n), cm in self.ev.configmaps.items() if BUNDLE_NAME.search(n or "")
                        and ns == self.ev.namespace_of(svc)]
             if bundles:
                 parts.append(f"{svc}'s trust bundle: ConfigMap {', '.join(bundles)} (read); add the new CA to it.")
@@ -787,8 +789,8 @@ class ReportWriter:
                 steps.append("Find the failed node: `kubectl get nodes` and `kubectl describe nodes | grep -A6 Conditions`.")
             steps.append(f"Check the replacements get scheduled: `kubectl {kn}get pods -o wide --field-selector=status.phase=Pending`; "
                          "if the other nodes lack room, add a node or scale the cluster.")
-        elif cat == "certificate-expiry" and d.upstream and _TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
-            bundles = [n for (ns, n) in self.ev.configmaps if _BUNDLE_NAME.search(n or "") and ns == self.ev.namespace_of(svc)]
+        elif cat == "certificate-expiry" and d.upstream and TRUST_FAILURE.search(" ".join(o.text for o in d.evidence)):
+            bundles = [n for (ns, n) in self.ev.configmaps if BUNDLE_NAME.search(n or "") and ns == self.ev.namespace_of(svc)]
             where = f"ConfigMap {bundles[0]}: `kubectl {kn}edit configmap/{bundles[0]}`" if bundles else \
                 f"the CA file its pods mount (`kubectl {kn}get deployment/{dep} -o yaml | grep -B2 -A6 -i -E 'ca|trust'`)"
             steps.append(f"Make {svc} trust the CA that now signs {d.upstream}'s certificate: add it to {where}; then "
@@ -997,20 +999,6 @@ def _double(limit: str | None) -> str | None:
     if not m:
         return None
     return f"{int(m.group(1)) * 2}{m.group(2) or ''}"
-
-
-_TRUST_FAILURE = re.compile(r"unknown authority|unable to get local issuer|PKIX path|self[- ]signed certificate in certificate chain|"
-                            r"certificate verify failed|untrusted (?:root|certificate)|not trusted", re.I)
-_BUNDLE_NAME = re.compile(r"\bca\b|ca-|-ca\b|trust|bundle|root-cert|cacert", re.I)
-
-
-def _parse_iso(value: Any):
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
 
 
 def _absent(value: Any) -> str:
